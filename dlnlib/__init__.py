@@ -1,0 +1,36 @@
+"""dlnlib: the computations behind the dln-nuclear book.
+
+One module per idea, named after the math:
+
+- :mod:`dlnlib.network`: the deep linear network ``W~ = W_1 ... W_L`` and ``P(x, y) = x^T W~ y``;
+- :mod:`dlnlib.regularizer`: the label-noise regularizer ``R`` and its Kronecker form;
+- :mod:`dlnlib.bound`: the nuclear-norm lower bound on ``R``;
+- :mod:`dlnlib.construction`: the factorization that attains the bound;
+- :mod:`dlnlib.kronecker`: the Kronecker assumption on the data and how far data are from it.
+"""
+
+from .bound import lower_bound, nuclear_norm
+from .construction import construction_scales, optimal_factorization
+from .kronecker import KroneckerFactors, kronecker_factors, product_design, second_moment
+from .network import end_to_end, layer_gradients, partial_products, predict, squared_loss
+from .regularizer import regularizer, regularizer_kron, regularizer_kron_terms, regularizer_terms
+
+__all__ = [
+    "KroneckerFactors",
+    "construction_scales",
+    "end_to_end",
+    "kronecker_factors",
+    "layer_gradients",
+    "lower_bound",
+    "nuclear_norm",
+    "optimal_factorization",
+    "partial_products",
+    "predict",
+    "product_design",
+    "regularizer",
+    "regularizer_kron",
+    "regularizer_kron_terms",
+    "regularizer_terms",
+    "second_moment",
+    "squared_loss",
+]

@@ -1,0 +1,79 @@
+"""The lower bound on the regularizer: a power of a weighted nuclear norm.
+
+For every factorization ``W~ = W_1 ... W_L`` (``L >= 2``) and every pair of
+matrices ``X``, ``Y``,
+
+.. math:: \\sum_{l=1}^L \\|X W_1 \\cdots W_{l-1}\\|_F^2 \\, \\|W_{l+1} \\cdots W_L Y\\|_F^2
+          \\;\\ge\\; L \\,(\\|X\\|_F \\|Y\\|_F)^{2/L} \\, \\|X \\tilde W Y\\|_*^{2 - 2/L},
+
+by AM-GM over the ``L`` terms followed by ``||A||_F ||B||_F >= ||AB||_*``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+
+
+def nuclear_norm(M) -> float:
+    """Nuclear norm (trace norm, Schatten-1 norm) of a matrix.
+
+    .. math:: \\|M\\|_* = \\sum_k \\sigma_k(M)
+
+    Parameters
+    ----------
+    M : array_like, shape (..., m, n)
+        A matrix, or a stack of matrices.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+
+    Raises
+    ------
+    ValueError
+        If ``M`` has fewer than 2 dimensions or non-finite entries.
+    """
+    M = _checks.finite_array(M, "M", min_ndim=2)
+    s = np.linalg.svd(M, compute_uv=False).sum(axis=-1)
+    return float(s) if s.ndim == 0 else s
+
+
+def lower_bound(W, X, Y, depth: int) -> float:
+    """Smallest value of the regularizer over all depth-``L`` factorizations of ``W``.
+
+    .. math:: L \\,(\\|X\\|_F \\|Y\\|_F)^{2/L} \\, \\|X W Y\\|_*^{2 - 2/L}
+
+    Every factorization ``W = W_1 ... W_L`` has
+    ``regularizer_kron(weights, X, Y) >= lower_bound(W, X, Y, L)``, with
+    equality for :func:`dlnlib.construction.optimal_factorization` (when the
+    hidden widths are at least ``rank W``).
+
+    Parameters
+    ----------
+    W : array_like, shape (..., d_0, d_L)
+        End-to-end matrix (a stack is allowed).
+    X : array_like, shape (d_0, d_0)
+    Y : array_like, shape (d_L, d_L)
+    depth : int
+        Number of layers ``L >= 2``.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+
+    Raises
+    ------
+    ValueError
+        If ``depth < 2`` or is not an integer, if shapes do not match, or if an
+        entry is not finite.
+    """
+    if isinstance(depth, bool) or not float(depth).is_integer() or int(depth) < 2:
+        raise ValueError(f"depth L must be an integer >= 2, got {depth!r}")
+    L = int(depth)
+    W = _checks.finite_array(W, "W", min_ndim=2)
+    X = _checks.square_matrix(X, "X", W.shape[-2])
+    Y = _checks.square_matrix(Y, "Y", W.shape[-1])
+    scale = np.linalg.norm(X) * np.linalg.norm(Y)
+    return L * scale ** (2.0 / L) * nuclear_norm(X @ W @ Y) ** (2.0 - 2.0 / L)

@@ -1,0 +1,146 @@
+"""The label-noise regularizer ``R`` and its form under the Kronecker assumption.
+
+Label-noise gradient descent on the squared loss is driven, near the set of
+interpolating solutions, towards small values of
+
+.. math:: R(W_1, \\dots, W_L) = \\sum_{i=1}^n \\sum_{l=1}^L
+          \\|\\nabla_{W_l} P(x_i, y_i)\\|_F^2
+          = \\sum_{i=1}^n \\sum_{l=1}^L \\|x_i^\\top A_l\\|_2^2 \\, \\|B_l y_i\\|_2^2,
+
+with ``A_l = W_1...W_{l-1}`` and ``B_l = W_{l+1}...W_L``
+(see :func:`dlnlib.network.partial_products`).  When the data satisfy
+``sum_i (x_i x_i^T) kron (y_i y_i^T) = (X^T X) kron (Y Y^T)`` the sum over
+samples collapses to Frobenius norms, :func:`regularizer_kron`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import _checks
+from .network import partial_products
+
+
+def regularizer_terms(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
+    """The ``L`` per-layer terms of :func:`regularizer`.
+
+    .. math:: R_l = \\sum_{i=1}^n \\|x_i^\\top W_1 \\cdots W_{l-1}\\|_2^2 \\,
+                   \\|W_{l+1} \\cdots W_L y_i\\|_2^2
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``[W_1, ..., W_L]``, shapes ``(..., d_{l-1}, d_l)``, ``L >= 2``.
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
+
+    Returns
+    -------
+    ndarray, shape (..., L)
+
+    Raises
+    ------
+    ValueError
+        If the weights or data are invalid (shapes, depth, non-finite entries).
+    """
+    lefts, rights = partial_products(weights)
+    xs, ys = _checks.data_pair(xs, ys, lefts[0].shape[-1], rights[0].shape[-1])
+    terms = []
+    for A, B in zip(lefts, rights):
+        left_sq = np.sum((xs @ A) ** 2, axis=-1)  # ||x_i^T A_l||^2, shape (..., n)
+        right_sq = np.sum((ys @ np.swapaxes(B, -1, -2)) ** 2, axis=-1)  # ||B_l y_i||^2
+        terms.append(np.sum(left_sq * right_sq, axis=-1))
+    return np.stack(terms, axis=-1)
+
+
+def regularizer(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
+    """Label-noise regularizer computed from the data, with no assumption.
+
+    .. math:: R(W_1, \\dots, W_L) = \\sum_{i=1}^n \\sum_{l=1}^L
+              \\|\\nabla_{W_l} P(x_i, y_i)\\|_F^2
+
+    Vectorized over the samples (no Python loop over ``i``).
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``[W_1, ..., W_L]``, shapes ``(..., d_{l-1}, d_l)``, ``L >= 2``.
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
+
+    Returns
+    -------
+    ndarray, shape (...)
+        A scalar (0-d array) for a single network.
+
+    Raises
+    ------
+    ValueError
+        If the weights or data are invalid (shapes, depth, non-finite entries).
+
+    See Also
+    --------
+    regularizer_kron : the same quantity under the Kronecker assumption.
+    """
+    return regularizer_terms(weights, xs, ys).sum(axis=-1)
+
+
+def regularizer_kron_terms(weights: Sequence[np.ndarray], X, Y) -> np.ndarray:
+    """The ``L`` per-layer terms of :func:`regularizer_kron`.
+
+    .. math:: \\|X W_1 \\cdots W_{l-1}\\|_F^2 \\, \\|W_{l+1} \\cdots W_L Y\\|_F^2,
+              \\qquad l = 1, \\dots, L
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``[W_1, ..., W_L]``, shapes ``(..., d_{l-1}, d_l)``, ``L >= 2``.
+    X : array_like, shape (d_0, d_0)
+    Y : array_like, shape (d_L, d_L)
+
+    Returns
+    -------
+    ndarray, shape (..., L)
+
+    Raises
+    ------
+    ValueError
+        If the weights are invalid, or ``X``/``Y`` are not finite square
+        matrices matching ``d_0``/``d_L``.
+    """
+    lefts, rights = partial_products(weights)
+    X = _checks.square_matrix(X, "X", lefts[0].shape[-1])
+    Y = _checks.square_matrix(Y, "Y", rights[0].shape[-1])
+    return np.stack(
+        [np.sum((X @ A) ** 2, axis=(-2, -1)) * np.sum((B @ Y) ** 2, axis=(-2, -1)) for A, B in zip(lefts, rights)],
+        axis=-1,
+    )
+
+
+def regularizer_kron(weights: Sequence[np.ndarray], X, Y) -> np.ndarray:
+    """Label-noise regularizer under the Kronecker assumption.
+
+    If ``sum_i (x_i x_i^T) kron (y_i y_i^T) = (X^T X) kron (Y Y^T)``, then
+
+    .. math:: R(W_1, \\dots, W_L) = \\sum_{l=1}^L \\|X W_1 \\cdots W_{l-1}\\|_F^2
+              \\, \\|W_{l+1} \\cdots W_L Y\\|_F^2 .
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``[W_1, ..., W_L]``, shapes ``(..., d_{l-1}, d_l)``, ``L >= 2``.
+    X : array_like, shape (d_0, d_0)
+    Y : array_like, shape (d_L, d_L)
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    Raises
+    ------
+    ValueError
+        As :func:`regularizer_kron_terms`.
+    """
+    return regularizer_kron_terms(weights, X, Y).sum(axis=-1)
