@@ -1,0 +1,70 @@
+"""Conventions every chapter notebook keeps (CONTRIBUTING.md); each check can fail."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = {toc["root"]}
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            files.add(chapter["file"])
+            files.update(section["file"] for section in chapter.get("sections", []))
+    return files
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 6
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_in_the_table_of_contents(path):
+    assert f"chapters/{path.stem}" in toc_files()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_is_the_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, "a chapter without code checks nothing"
+    first = code[0]
+    assert "parameters" in first.metadata.get("tags", []), "first code cell must carry the tag 'parameters'"
+    assigned = [line for line in first.source.splitlines() if re.match(r"^[A-Za-z_]\w*\s*=", line)]
+    assert assigned, "the parameters cell assigns no parameter"
+    for line in assigned:
+        assert "#" in line, f"parameter without a comment: {line!r}"
+    assert "parameters" not in " ".join(t for c in code[1:] for t in c.metadata.get("tags", []))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_are_stored_clean_and_in_order(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    counts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.execution_count is not None, "notebook has unexecuted cells: run `make execute`"
+        counts.append(cell.execution_count)
+        for out in cell.outputs:
+            assert out.output_type != "error", "a stored output is an error"
+            text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+            assert "<matplotlib." not in text, "stray matplotlib repr in an output"
+            assert "Warning" not in text, f"a warning in a stored output: {text[:200]!r}"
+    assert counts == list(range(1, len(counts) + 1)), "cells were not executed top to bottom in one run"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_draw_is_seeded(path):
+    nb = nbformat.read(path, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "np.random.seed" not in source and not re.search(r"np\.random\.(rand|randn|normal|uniform|choice)\(", source)
+    assert "default_rng()" not in source, "an unseeded generator"
