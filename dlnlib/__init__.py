@@ -6,22 +6,27 @@ One module per idea, named after the math:
 - :mod:`dlnlib.regularizer`: the label-noise regularizer ``R`` and its Kronecker form;
 - :mod:`dlnlib.bound`: the nuclear-norm lower bound on ``R``;
 - :mod:`dlnlib.construction`: the factorization that attains the bound;
-- :mod:`dlnlib.kronecker`: the Kronecker assumption on the data and how far data are from it.
+- :mod:`dlnlib.kronecker`: the Kronecker assumption on the data and how far data are from it;
+- :mod:`dlnlib.problems`: seeded sensing and completion problems for the training runs.
 """
 
 from .bound import lower_bound, nuclear_norm
 from .construction import construction_scales, optimal_factorization
 from .kronecker import KroneckerFactors, kronecker_factors, product_design, second_moment
+from .problems import Problem, gaussian_sensing, matrix_completion
 from .network import end_to_end, layer_gradients, partial_products, predict, squared_loss
 from .regularizer import regularizer, regularizer_kron, regularizer_kron_terms, regularizer_terms
 
 __all__ = [
     "KroneckerFactors",
+    "Problem",
     "construction_scales",
     "end_to_end",
+    "gaussian_sensing",
     "kronecker_factors",
     "layer_gradients",
     "lower_bound",
+    "matrix_completion",
     "nuclear_norm",
     "optimal_factorization",
     "partial_products",
