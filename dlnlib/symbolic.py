@@ -382,6 +382,31 @@ def _kron(P: sp.Matrix, Q: sp.Matrix) -> sp.Matrix:
     )
 
 
+def kron(P, Q) -> sp.Matrix:
+    """Kronecker product of two explicit sympy matrices (the same convention as ``numpy.kron``).
+
+    .. math:: (P \\otimes Q)_{(i, k), (j, l)} = P_{ij} Q_{kl}
+
+    Parameters
+    ----------
+    P : sympy.Matrix, shape (p, q)
+    Q : sympy.Matrix, shape (r, s)
+
+    Returns
+    -------
+    sympy.Matrix, shape (p r, q s)
+
+    Raises
+    ------
+    ValueError
+        If ``P`` or ``Q`` is not an explicit sympy matrix.
+    """
+    for name, M in (("P", P), ("Q", Q)):
+        if not isinstance(M, sp.MatrixBase):
+            raise ValueError(f"{name} must be an explicit sympy Matrix, got {type(M).__name__}")
+    return _kron(P, Q)
+
+
 def kron_trace_identity(d0: int, k0: int, kL: int, dL: int, n: int = 2) -> dict[str, sp.Expr]:
     """The two identities that turn the per-sample regularizer into Frobenius norms.
 

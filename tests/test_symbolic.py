@@ -145,3 +145,12 @@ def test_exponent_collapse_general_L():
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_kron_matches_numpy():
+    rng = np.random.default_rng(1)
+    P = rng.integers(-3, 4, size=(2, 3))
+    Q = rng.integers(-3, 4, size=(3, 2))
+    assert np.array_equal(np.array(S.kron(sp.Matrix(P), sp.Matrix(Q)), dtype=int), np.kron(P, Q))
+    with pytest.raises(ValueError):
+        S.kron(P, sp.Matrix(Q))
