@@ -1,6 +1,7 @@
 # dln-nuclear: two commands for a newcomer (see README.md)
 #   make book   builds the book into _build/html
-#   make test   runs every test: dlnlib tests, nbval on the notebooks, a strict book build
+#   make test   runs every test: dlnlib tests, nbval on the notebooks, a strict book build,
+#               and a headless-Chromium check of every page of the built book
 # Both create or refresh the virtual environment .venv from requirements.txt first.
 
 PYTHON ?= python3
@@ -9,7 +10,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: book test venv unit nbval build-strict execute lab bench clean
+# MathJax 3 is served from the built site (no CDN): the pinned npm package is installed into
+# .cache/mathjax and its es5 directory copied to _vendor/mathjax (html_static_path in _config.yml).
+MATHJAX_VERSION := 3.2.2
+MATHJAX_STAMP   := _vendor/.mathjax-$(MATHJAX_VERSION)
+JB_BUILD := $(BIN)/jupyter-book build --path-output . -W -n --keep-going
+
+.PHONY: book test venv mathjax unit nbval build-strict browser execute lab bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,20 +26,37 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+$(MATHJAX_STAMP):
+	rm -rf .cache/mathjax _vendor/mathjax _vendor/.mathjax-*
+	npm install --prefix .cache/mathjax --no-save --no-package-lock --no-audit --no-fund --loglevel=error mathjax@$(MATHJAX_VERSION)
+	test "$$(node -p 'require("./.cache/mathjax/node_modules/mathjax/package.json").version')" = "$(MATHJAX_VERSION)"
+	mkdir -p _vendor
+	cp -R .cache/mathjax/node_modules/mathjax/es5 _vendor/mathjax
+	touch $@
+
+mathjax: $(MATHJAX_STAMP)
+
 ## The book, rendered into _build/html (notebook outputs are the stored, nbval-checked ones)
-book: $(STAMP)
-	$(BIN)/jupyter-book build --path-output . -W -n --keep-going .
+book: $(STAMP) $(MATHJAX_STAMP)
+	$(JB_BUILD) .
 
 ## Every test. Stops at the first failing stage.
-test: unit nbval build-strict
+test: unit nbval build-strict browser
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
 
-build-strict: book
+## From scratch, so every page's warnings are reported and no stale page survives
+build-strict: $(STAMP) $(MATHJAX_STAMP)
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	$(JB_BUILD) --all .
+
+## Every page of _build/html in headless Chromium (installs Debian's chromium when missing)
+browser: build-strict
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
 ## Re-execute every notebook in place so the stored outputs match the code of today
 execute: $(STAMP)

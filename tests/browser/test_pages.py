@@ -1,0 +1,196 @@
+"""Every page of the built book, opened in headless Chromium.
+
+For each page (the toc's documents plus every other page Sphinx wrote, e.g. genindex, search) it
+checks that
+
+- the page loads with no console error, no uncaught exception, no 4xx/5xx for anything it loads
+  from the site, and no request at all to another host (MathJax comes from the site, not a CDN);
+- the math is typeset: every Sphinx math element holds a MathJax ``mjx-container``, there is no
+  MathJax error node (``mjx-merror``), and no raw ``$$``, ``\\begin``, ``\\(`` or TeX macro is left in
+  the visible text outside code;
+- every image has loaded with a non-zero natural size;
+- every link into the site resolves to a file and, with a ``#fragment``, to an element with that id;
+- a notebook page offers its ``.ipynb`` for download, and the download is that notebook;
+
+and saves a screenshot of the first screen of every toc page under ``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from booksite import BUILD, ROOT, all_pages, built_pages, check_internal_link, source_of, toc_docnames
+
+PAGES = all_pages()
+TOC_PAGES = {f"{d}.html" for d in toc_docnames()}
+REPORT = ROOT / "_build" / "browser-report.json"
+_report: dict[str, dict] = {}
+
+WAIT_FOR_MATHJAX = """async () => {
+  if (!document.querySelector('script[src*="mathjax/"]')) return null;
+  for (let i = 0; i < 400; i++) {
+    if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) break;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  if (!(window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)) return 'not started';
+  await window.MathJax.startup.promise;
+  return window.MathJax.version;
+}"""
+
+INSPECT_MATH = r"""() => {
+  const out = {maths: 0, containers: 0, untypeset: [], errors: [], raw: []};
+  const mathEls = Array.from(document.querySelectorAll('span.math, div.math'));
+  out.maths = mathEls.length;
+  out.containers = document.querySelectorAll('mjx-container').length;
+  for (const el of mathEls) {
+    if (!el.querySelector('mjx-container')) out.untypeset.push(el.textContent.trim().slice(0, 120));
+  }
+  for (const e of document.querySelectorAll('mjx-merror')) {
+    out.errors.push((e.getAttribute('data-mjx-error') || e.textContent || '').slice(0, 200));
+  }
+  const skip = 'pre, code, script, style, textarea, mjx-container, .highlight, kbd, samp';
+  const pat = /\$\$|\\begin\{|\\end\{|\\\(|\\\)|\\\[|\\\]|\\[A-Za-z]{2,}|\$[^$\n]*[\\^_{][^$\n]*\$/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    const t = node.nodeValue;
+    if (!t || !pat.test(t)) continue;
+    const el = node.parentElement;
+    if (!el || el.closest(skip)) continue;
+    if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+    out.raw.push(t.trim().slice(0, 160));
+  }
+  return out;
+}"""
+
+INSPECT_IMAGES = """async () => {
+  const imgs = Array.from(document.images);
+  for (const img of imgs) img.loading = 'eager';
+  await Promise.all(imgs.map(img => img.complete ? null : new Promise(resolve => {
+    img.addEventListener('load', resolve); img.addEventListener('error', resolve);
+    setTimeout(resolve, 15000);
+  })));
+  return imgs.map(img => ({src: img.getAttribute('src'), url: img.currentSrc || img.src,
+                           w: img.naturalWidth, h: img.naturalHeight, complete: img.complete}));
+}"""
+
+LINKS = "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+
+
+def test_every_toc_document_was_built():
+    assert (BUILD / "index.html").is_file(), f"no book in {BUILD}: run `make book` first"
+    missing = [d for d in toc_docnames() if not (BUILD / f"{d}.html").is_file()]
+    assert not missing, f"toc documents without a page: {missing}"
+    assert len(built_pages()) >= len(toc_docnames())
+
+
+@pytest.mark.parametrize("page_path", PAGES or ["<no pages: the book is not built>"])
+def test_page(page_path, site, browser_context, screenshots):
+    assert (BUILD / page_path).is_file(), f"{page_path}: not in {BUILD}"
+    started = time.perf_counter()
+    problems: list[str] = []
+    page = browser_context.new_page()
+
+    def on_console(msg):
+        if msg.type == "error":
+            problems.append(f"console error: {msg.text} ({msg.location.get('url', '')})")
+
+    def on_response(resp):
+        if resp.url.startswith(site) and resp.status >= 400:
+            problems.append(f"HTTP {resp.status} for {resp.url[len(site):]}")
+
+    def on_failed(req):
+        if req.url.startswith(site):
+            problems.append(f"request failed: {req.url[len(site):]} ({req.failure})")
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(site):
+            r.continue_()
+        else:
+            problems.append(f"request to another host (the site must be self-contained): {url}")
+            r.abort()
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"uncaught exception: {exc}"))
+    page.on("response", on_response)
+    page.on("requestfailed", on_failed)
+    page.route("**/*", route)
+    try:
+        page.goto(site + page_path, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        mathjax = page.evaluate(WAIT_FOR_MATHJAX)
+        page.evaluate("async () => { await document.fonts.ready; }")
+
+        # Math
+        math = page.evaluate(INSPECT_MATH)
+        if math["maths"] and not mathjax:
+            problems.append(f"{math['maths']} math elements but MathJax is not on the page")
+        if mathjax == "not started":
+            problems.append("MathJax script present but it never started")
+        for tex in math["untypeset"]:
+            problems.append(f"math not typeset: {tex!r}")
+        for err in math["errors"]:
+            problems.append(f"MathJax error: {err!r}")
+        for raw in math["raw"]:
+            problems.append(f"raw TeX in the visible text: {raw!r}")
+
+        # Images
+        images = page.evaluate(INSPECT_IMAGES)
+        for img in images:
+            if not img["complete"] or img["w"] == 0 or img["h"] == 0:
+                problems.append(f"image did not load ({img['w']}x{img['h']}): {img['src']}")
+
+        # Links into the site
+        links = {h for h in page.evaluate(LINKS) if h.startswith(site)}
+        for href in sorted(links):
+            problem = check_internal_link(href, site)
+            if problem:
+                problems.append(f"broken link: {problem}")
+
+        # The notebook download button
+        docname = page_path.removesuffix(".html")
+        source = source_of(docname) if page_path in TOC_PAGES else None
+        if source is not None and source.suffix == ".ipynb":
+            nb_links = sorted(h for h in links if urlsplit(h).path.endswith(".ipynb"))
+            if not nb_links:
+                problems.append("notebook page without an .ipynb download link")
+            for href in nb_links:
+                resp = page.request.get(href)
+                if resp.status != 200:
+                    problems.append(f"download {href}: HTTP {resp.status}")
+                    continue
+                body = resp.body()
+                try:
+                    nb = json.loads(body)
+                except ValueError:
+                    problems.append(f"download {href}: not JSON")
+                    continue
+                if "cells" not in nb or "nbformat" not in nb:
+                    problems.append(f"download {href}: not a notebook")
+                if body != source.read_bytes():
+                    problems.append(f"download {href}: differs from {source.relative_to(ROOT)}")
+
+        if page_path in TOC_PAGES:
+            page.screenshot(path=str(screenshots / (docname.replace("/", "__") + ".png")))
+    finally:
+        page.close()
+
+    _report[page_path] = {
+        "seconds": round(time.perf_counter() - started, 2),
+        "math_elements": math["maths"] if "math" in locals() else None,
+        "mjx_containers": math["containers"] if "math" in locals() else None,
+        "images": len(images) if "images" in locals() else None,
+        "internal_links": len(links) if "links" in locals() else None,
+        "mathjax": mathjax if "mathjax" in locals() else None,
+        "problems": problems,
+    }
+    REPORT.write_text(json.dumps(_report, indent=1))
+    # one line per problem, identical problems counted once
+    unique = list(dict.fromkeys(problems))
+    assert not unique, f"{page_path}: {len(unique)} problem(s):\n  " + "\n  ".join(unique)
