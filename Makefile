@@ -64,7 +64,7 @@ execute: $(STAMP)
 
 ## Open the notebooks in JupyterLab with dlnlib importable
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) chapters
 
 ## Speed figures (printed, never asserted)
 bench: $(STAMP)
