@@ -7,13 +7,17 @@ One module per idea, named after the math:
 - :mod:`dlnlib.bound`: the nuclear-norm lower bound on ``R``;
 - :mod:`dlnlib.construction`: the factorization that attains the bound;
 - :mod:`dlnlib.kronecker`: the Kronecker assumption on the data and how far data are from it;
-- :mod:`dlnlib.problems`: seeded sensing and completion problems for the training runs.
+- :mod:`dlnlib.problems`: seeded sensing and completion problems for the training runs;
+- :mod:`dlnlib.training`: label-noise gradient descent, one chain or many batched;
+- :mod:`dlnlib.convex`: the minimum (weighted) nuclear-norm interpolant, with cvxpy.
 """
 
 from .bound import lower_bound, nuclear_norm
 from .construction import construction_scales, optimal_factorization
 from .kronecker import KroneckerFactors, kronecker_factors, product_design, second_moment
 from .problems import Problem, gaussian_sensing, matrix_completion
+from .training import label_noise_sgd
+from .convex import min_nuclear_norm
 from .network import end_to_end, layer_gradients, partial_products, predict, squared_loss
 from .regularizer import regularizer, regularizer_kron, regularizer_kron_terms, regularizer_terms
 
@@ -24,9 +28,11 @@ __all__ = [
     "end_to_end",
     "gaussian_sensing",
     "kronecker_factors",
+    "label_noise_sgd",
     "layer_gradients",
     "lower_bound",
     "matrix_completion",
+    "min_nuclear_norm",
     "nuclear_norm",
     "optimal_factorization",
     "partial_products",

@@ -1,0 +1,127 @@
+"""The convex reference: the interpolating matrix of least (weighted) nuclear norm.
+
+Under the Kronecker assumption the label-noise regularizer is minimized, over
+the factorizations of the interpolating matrices, at the solution of
+
+.. math:: \\min_{W \\in \\mathbb{R}^{d_0 \\times d_L}} \\|X W Y\\|_*
+          \\quad \\text{subject to} \\quad x_i^\\top W y_i = t_i, \\quad i = 1, \\dots, n,
+
+a convex program (a semidefinite program in disguise) solved here with cvxpy.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["min_nuclear_norm"]
+
+
+def _weight(M, name: str, size: int) -> np.ndarray:
+    M = _checks.square_matrix(M, name, size)
+    s = np.linalg.svd(M, compute_uv=False)
+    if s[0] == 0 or s[-1] <= s[0] / _checks.MAX_CONDITION:
+        cond = np.inf if s[-1] == 0 else s[0] / s[-1]
+        raise ValueError(
+            f"{name} is singular or badly conditioned (condition number {cond:.3g} > "
+            f"{_checks.MAX_CONDITION:.0e}): ||X W Y||_* would not determine W"
+        )
+    return M
+
+
+def min_nuclear_norm(xs, ys, targets, X=None, Y=None, *, solver: str | None = None) -> np.ndarray:
+    """Minimum (weighted) nuclear norm matrix that fits the measurements exactly.
+
+    .. math:: W^\\star = \\arg\\min_W \\|X W Y\\|_* \\quad \\text{s.t.} \\quad
+              x_i^\\top W y_i = t_i \\;\\; (i = 1, \\dots, n)
+
+    Solved in the variable ``V = X W Y`` (so the objective is a plain nuclear
+    norm) with the measurements ``X^{-T} x_i`` and ``Y^{-1} y_i``, then mapped
+    back, ``W = X^{-1} V Y^{-1}``.  With ``X = Y = I`` this is the classical
+    nuclear-norm minimization; with ``X = sqrt(n) diag(sqrt p)``,
+    ``Y = diag(sqrt q)`` for completion it is the weighted trace norm of
+    Srebro and Salakhutdinov.
+
+    Parameters
+    ----------
+    xs : array_like, shape (n, d_0)
+        Left measurement vectors as rows.
+    ys : array_like, shape (n, d_L)
+        Right measurement vectors as rows.
+    targets : array_like, shape (n,)
+        Values ``t_i`` to fit exactly.
+    X : array_like, shape (d_0, d_0), optional
+        Left weight, invertible (identity when omitted).
+    Y : array_like, shape (d_L, d_L), optional
+        Right weight, invertible (identity when omitted).
+    solver : str, optional
+        A cvxpy solver name. By default Clarabel, falling back to SCS (tight
+        tolerances) when Clarabel only reaches an inaccurate solution.
+
+    Returns
+    -------
+    ndarray, shape (d_0, d_L)
+        The minimizer ``W``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, an entry is not finite, ``X`` or ``Y`` is not
+        square of the right size or is singular or badly conditioned
+        (condition number above ``1e10``), or if the measurements are
+        inconsistent (no matrix fits them) or the solver fails.
+    """
+    import cvxpy as cp
+
+    xs, ys = _checks.data_pair(xs, ys)
+    t = _checks.finite_array(targets, "targets", ndim=1)
+    n, d0 = xs.shape
+    dL = ys.shape[1]
+    if t.shape[0] != n:
+        raise ValueError(f"targets has length {t.shape[0]} but there are n = {n} samples")
+    X = np.eye(d0) if X is None else _weight(X, "X", d0)
+    Y = np.eye(dL) if Y is None else _weight(Y, "Y", dL)
+    xs_v = np.linalg.solve(X.T, xs.T).T  # rows X^{-T} x_i
+    ys_v = np.linalg.solve(Y, ys.T).T  # rows Y^{-1} y_i
+    A = (xs_v[:, :, None] * ys_v[:, None, :]).reshape(n, d0 * dL)  # A vec_C(V) = (x_i^T W y_i)_i
+
+    # The measurements must be consistent: t in the range of A (up to round-off).
+    coef, *_ = np.linalg.lstsq(A, t, rcond=None)
+    misfit = np.linalg.norm(A @ coef - t)
+    if misfit > 1e-8 * max(1.0, np.linalg.norm(t)):
+        raise ValueError(
+            f"the measurements are inconsistent: no matrix fits them (least-squares misfit {misfit:.3g}); "
+            "e.g. the same (x, y) pair appears with different targets"
+        )
+
+    V = cp.Variable((d0, dL))
+    problem = cp.Problem(cp.Minimize(cp.normNuc(V)), [A @ cp.vec(V, order="C") == t])
+    # Clarabel first; if it only reaches "optimal_inaccurate" (it happens on badly scaled
+    # weights), SCS with tight tolerances. The status is checked here, so cvxpy's
+    # "may be inaccurate" warning is not passed on.
+    attempts = [solver] if solver is not None else [s for s in ("CLARABEL", "SCS") if s in cp.installed_solvers()]
+    options = {"SCS": {"eps": 1e-10, "max_iters": 200_000}}
+    best = None
+    for name in attempts:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                problem.solve(solver=name, **options.get(name, {}))
+        except cp.error.SolverError as exc:
+            if name == attempts[-1] and best is None:
+                raise ValueError(f"the convex solver {name} failed: {exc}") from None
+            continue
+        if problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and V.value is not None:
+            best = (problem.status, name, V.value.copy())
+            if problem.status == cp.OPTIMAL:
+                break
+    if best is None:
+        raise ValueError(f"the convex solver(s) {attempts} returned status {problem.status!r}")
+    status, name, Vval = best
+    misfit = np.max(np.abs(A @ Vval.ravel() - t))
+    if misfit > 1e-6 * max(1.0, np.max(np.abs(t))):
+        raise ValueError(f"the convex solver {name} ({status}) misses the constraints by {misfit:.3g}")
+    return np.linalg.solve(X, np.linalg.solve(Y.T, Vval.T).T)
