@@ -56,6 +56,22 @@ def test_batched_and_single_chains_agree(sensing):
     assert not np.allclose(batch.weights[0][0], batch.weights[0][1])
 
 
+def test_settings_per_chain_agree_with_separate_runs(sensing):
+    pb = sensing
+    kw = dict(steps=400, record_every=100, progress=False)
+    batch = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=[0.05, 0.1, 0.1], noise_std=[0.5, 0.5, 0.0],
+                            seeds=[1, 2, 2], **kw)
+    assert batch.batched and batch.lr.shape == (3,)
+    for c, (lr, noise, seed) in enumerate([(0.05, 0.5, 1), (0.1, 0.5, 2), (0.1, 0.0, 2)]):
+        alone = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=lr, noise_std=noise, seeds=seed, **kw)
+        np.testing.assert_allclose(batch.end_to_end[c], alone.end_to_end, rtol=1e-9, atol=1e-12)
+    # a single seed is shared by all settings: same initialization
+    shared = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=[0.0, 0.3], seeds=5, **kw)
+    np.testing.assert_array_equal(shared.history.end_to_end[0, 0], shared.history.end_to_end[0, 1])
+    with pytest.raises(ValueError, match="one length"):
+        label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=[0.1, 0.2], noise_std=0.1, seeds=[1, 2, 3], **kw)
+
+
 def test_batched_and_single_chains_agree_with_minibatches(sensing):
     pb = sensing
     kw = dict(lr=0.05, noise_std=0.3, steps=300, batch_size=8, progress=False)
@@ -148,6 +164,8 @@ def test_unconverged_noise_free_phase_warns(sensing):
         {"lr": -0.1},
         {"lr": 0.0},
         {"noise_std": -1.0},
+        {"noise_std": [0.1, -1.0]},
+        {"lr": []},
         {"steps": -1},
         {"steps": 2.5},
         {"seeds": []},
