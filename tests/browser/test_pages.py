@@ -81,6 +81,23 @@ INSPECT_IMAGES = """async () => {
 
 LINKS = "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
 
+# Rendered notebook output that is noise rather than content: object reprs, warnings, tracebacks.
+INSPECT_OUTPUTS = r"""() => {
+  const pat = /<(matplotlib\.|Figure size|Axes:|[\w.]+ object at 0x)|\b[A-Z]\w*Warning\b|Traceback \(most recent call last\)/;
+  const out = [];
+  for (const el of document.querySelectorAll('.cell_output')) {
+    const t = el.innerText || '';
+    const m = t.match(pat);
+    if (m) out.push(t.slice(Math.max(0, m.index - 40), m.index + 120).trim());
+  }
+  return out;
+}"""
+
+# Code and output blocks too wide for the column (they scroll sideways): reported, not failed.
+INSPECT_WIDE = """() => Array.from(document.querySelectorAll('article pre'))
+  .filter(p => p.scrollWidth > p.clientWidth + 2 && p.offsetParent !== null)
+  .map(p => p.innerText.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 100))"""
+
 
 def test_every_toc_document_was_built():
     assert (BUILD / "index.html").is_file(), f"no book in {BUILD}: run `make book` first"
@@ -146,6 +163,11 @@ def test_page(page_path, site, browser_context, screenshots):
             if not img["complete"] or img["w"] == 0 or img["h"] == 0:
                 problems.append(f"image did not load ({img['w']}x{img['h']}): {img['src']}")
 
+        # Noise in the rendered outputs
+        for noise in page.evaluate(INSPECT_OUTPUTS):
+            problems.append(f"noise in a cell output (repr, warning or traceback): {noise!r}")
+        wide = page.evaluate(INSPECT_WIDE)
+
         # Links into the site
         links = {h for h in page.evaluate(LINKS) if h.startswith(site)}
         for href in sorted(links):
@@ -185,7 +207,8 @@ def test_page(page_path, site, browser_context, screenshots):
         "seconds": round(time.perf_counter() - started, 2),
         "math_elements": math["maths"] if "math" in locals() else None,
         "mjx_containers": math["containers"] if "math" in locals() else None,
-        "images": len(images) if "images" in locals() else None,
+        "images": [f"{i['w']}x{i['h']} {i['src']}" for i in images] if "images" in locals() else None,
+        "wide_code_lines": wide if "wide" in locals() else None,
         "internal_links": len(links) if "links" in locals() else None,
         "mathjax": mathjax if "mathjax" in locals() else None,
         "problems": problems,
