@@ -15,7 +15,7 @@ One module per idea, named after the math:
 from .bound import lower_bound, nuclear_norm
 from .construction import construction_scales, optimal_factorization
 from .kronecker import KroneckerFactors, kronecker_factors, product_design, second_moment
-from .problems import Problem, gaussian_sensing, matrix_completion
+from .problems import Problem, completion_from_pattern, gaussian_sensing, matrix_completion
 from .training import label_noise_sgd
 from .convex import min_nuclear_norm
 from .network import end_to_end, layer_gradients, partial_products, predict, squared_loss
@@ -24,6 +24,7 @@ from .regularizer import regularizer, regularizer_kron, regularizer_kron_terms, 
 __all__ = [
     "KroneckerFactors",
     "Problem",
+    "completion_from_pattern",
     "construction_scales",
     "end_to_end",
     "gaussian_sensing",

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["Problem", "gaussian_sensing", "matrix_completion"]
+__all__ = ["Problem", "completion_from_pattern", "gaussian_sensing", "matrix_completion"]
 
 
 @dataclass(frozen=True)
@@ -231,9 +231,7 @@ def matrix_completion(
         replacement, or ``scale`` is not a positive finite number.
     """
     n, d0, dL, rank = _sizes(n, d0, dL, rank)
-    scale = float(scale)
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    scale = _scale(scale)
     p = _weights(row_weights, d0, "row_weights")
     q = _weights(col_weights, dL, "col_weights")
     probs = np.outer(p, q).ravel()
@@ -244,10 +242,77 @@ def matrix_completion(
             "have positive sampling probability (use replace=True or a smaller n)"
         )
     rng = np.random.default_rng(seed)
-    W = _low_rank(rng, d0, dL, rank)
-    W *= scale * np.sqrt(d0 * dL) / np.linalg.norm(W)
+    W = _completion_truth(rng, d0, dL, rank, scale)
     flat = rng.choice(d0 * dL, size=n, replace=bool(replace), p=probs)
     rows, cols = np.divmod(flat, dL)
+    return _observe(W, rows, cols, rank, seed, p, q)
+
+
+def completion_from_pattern(pattern, rank: int, *, seed, scale: float = 1.0) -> Problem:
+    """Matrix completion observing exactly the entries of a given pattern.
+
+    For sampling patterns that are not drawn from a product law (a triangle,
+    blocks, a band): the data moment ``diag(vec(pattern))`` is then far from a
+    Kronecker product. The ground truth is drawn as in :func:`matrix_completion`
+    (same seed, same shape and rank give the same ``W_star``); the samples are
+    the nonzero entries of ``pattern`` in row-major order.
+
+    Parameters
+    ----------
+    pattern : array_like of bool, shape (d0, dL)
+        True where the entry is observed.
+    rank : int
+        Rank of ``W_star``, ``1 <= rank <= min(d0, dL)``.
+    seed : int or numpy.random.SeedSequence
+        Seed for ``numpy.random.default_rng``.
+    scale : float, optional
+        Root-mean-square entry of ``W_star`` (default 1).
+
+    Returns
+    -------
+    Problem
+        With ``kind="completion"``, ``counts = pattern`` as floats, and
+        ``row_probs``/``col_probs`` the observed fraction per row and column
+        (normalized).
+
+    Raises
+    ------
+    ValueError
+        If ``pattern`` is not a 2-d array of booleans (or 0/1), observes no
+        entry, or ``rank`` is out of range.
+    """
+    mask = np.asarray(pattern)
+    if mask.ndim != 2 or 0 in mask.shape:
+        raise ValueError(f"pattern must be a nonempty 2-d boolean array, got shape {mask.shape}")
+    if mask.dtype != bool:
+        if not np.all((mask == 0) | (mask == 1)):
+            raise ValueError("pattern must hold booleans or 0/1 entries")
+        mask = mask.astype(bool)
+    if not mask.any():
+        raise ValueError("pattern observes no entry")
+    d0, dL = mask.shape
+    _, d0, dL, rank = _sizes(1, d0, dL, rank)
+    scale = _scale(scale)
+    W = _completion_truth(np.random.default_rng(seed), d0, dL, rank, scale)
+    rows, cols = np.nonzero(mask)
+    return _observe(W, rows, cols, rank, seed, mask.sum(axis=1) / mask.sum(), mask.sum(axis=0) / mask.sum())
+
+
+def _scale(scale) -> float:
+    scale = float(scale)
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    return scale
+
+
+def _completion_truth(rng, d0, dL, rank, scale) -> np.ndarray:
+    W = _low_rank(rng, d0, dL, rank)
+    return W * (scale * np.sqrt(d0 * dL) / np.linalg.norm(W))
+
+
+def _observe(W, rows, cols, rank, seed, p, q) -> Problem:
+    d0, dL = W.shape
+    n = rows.shape[0]
     xs = np.eye(d0)[rows]
     ys = np.eye(dL)[cols]
     counts = np.zeros((d0, dL))

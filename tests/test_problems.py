@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dlnlib import kronecker_factors, nuclear_norm
-from dlnlib.problems import Problem, gaussian_sensing, matrix_completion
+from dlnlib.problems import Problem, completion_from_pattern, gaussian_sensing, matrix_completion
 
 
 def test_sensing_shapes_targets_and_rank():
@@ -92,3 +92,21 @@ def test_completion_weighted_without_replacement_prefers_heavy_rows():
 def test_bad_input_raises(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_completion_from_pattern_observes_exactly_the_pattern():
+    pattern = np.add.outer(np.arange(6), np.arange(5)) < 5  # a triangle: not a product law
+    pb = completion_from_pattern(pattern, 2, seed=3)
+    np.testing.assert_array_equal(pb.counts, pattern.astype(float))
+    assert pb.n == pattern.sum()
+    np.testing.assert_array_equal(pb.targets, pb.W_star[pattern])
+    np.testing.assert_array_equal(pb.xs.argmax(axis=1), pb.rows)
+    # same seed, shape and rank: the same ground truth as matrix_completion
+    np.testing.assert_array_equal(pb.W_star, matrix_completion(3, 6, 5, 2, seed=3).W_star)
+    assert kronecker_factors(pb.xs, pb.ys).rel_error > 0.3
+
+
+@pytest.mark.parametrize("pattern", [np.zeros((3, 3), bool), np.ones(4, bool), np.full((2, 2), 2), np.ones((0, 3))])
+def test_completion_from_bad_pattern_raises(pattern):
+    with pytest.raises(ValueError):
+        completion_from_pattern(pattern, 1, seed=0)
