@@ -38,8 +38,9 @@ WAIT_FOR_MATHJAX = """async () => {
     await new Promise(r => setTimeout(r, 50));
   }
   if (!(window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)) return 'not started';
-  await window.MathJax.startup.promise;
-  return window.MathJax.version;
+  const timeout = new Promise(resolve => setTimeout(() => resolve('timed out'), 30000));
+  const done = window.MathJax.startup.promise.then(() => window.MathJax.version);
+  return await Promise.race([done, timeout]);
 }"""
 
 INSPECT_MATH = r"""() => {
@@ -148,8 +149,8 @@ def test_page(page_path, site, browser_context, screenshots):
         math = page.evaluate(INSPECT_MATH)
         if math["maths"] and not mathjax:
             problems.append(f"{math['maths']} math elements but MathJax is not on the page")
-        if mathjax == "not started":
-            problems.append("MathJax script present but it never started")
+        if mathjax in ("not started", "timed out"):
+            problems.append(f"MathJax script present but it {'never started' if mathjax == 'not started' else 'did not finish in 30 s'}")
         for tex in math["untypeset"]:
             problems.append(f"math not typeset: {tex!r}")
         for err in math["errors"]:
