@@ -51,3 +51,37 @@ def test_module_documented(modname):
     )
     missing = [n for n in public_objects(modname) if f"dlnlib.{modname}.{n}" not in anchors]
     assert not missing, f"dlnlib.{modname}: not on the API page (no docstring?): {missing}"
+
+
+def chapter_links_to_api() -> dict[str, set[str]]:
+    """API anchors (e.g. 'dlnlib.bound.lower_bound') linked from each chapter page."""
+    import re
+
+    from booksite import toc_docnames
+
+    links: dict[str, set[str]] = {}
+    for doc in toc_docnames():
+        page = BUILD / f"{doc}.html"
+        if page == API_PAGE or not page.is_file():
+            continue
+        for m in re.finditer(r'href="[^"#]*api\.html#(dlnlib\.[\w.]+)"', page.read_text(encoding="utf-8")):
+            links.setdefault(m.group(1), set()).add(doc)
+    return links
+
+
+def test_every_top_level_function_is_linked_from_a_chapter():
+    """Each object of ``dlnlib.__all__`` is linked (``{py:func}``/``{py:class}``) from some chapter."""
+    import dlnlib
+
+    assert API_PAGE.is_file(), f"{API_PAGE} not built"
+    links = chapter_links_to_api()
+    missing = []
+    for name in dlnlib.__all__:
+        obj = getattr(dlnlib, name)
+        target = f"{obj.__module__}.{obj.__qualname__}"
+        if target not in links:
+            missing.append(target)
+    assert not missing, (
+        "not linked from any chapter (link each where it is derived or first used, e.g. "
+        "{py:func}`dlnlib.bound.lower_bound`): " + ", ".join(missing)
+    )
