@@ -68,6 +68,8 @@ class History:
         Singular values of ``W~`` in decreasing order.
     end_to_end : ndarray, shape (T, C, d_0, d_L)
         The end-to-end matrix itself, for any other measurement.
+    weights : list of ndarray
+        The layers at every record, ``weights[l-1]`` of shape ``(T, C, d_{l-1}, d_l)``.
     """
 
     steps: np.ndarray
@@ -76,6 +78,7 @@ class History:
     R: np.ndarray
     singular_values: np.ndarray
     end_to_end: np.ndarray
+    weights: list
 
 
 @dataclass(frozen=True)
@@ -493,7 +496,7 @@ def label_noise_sgd(
         if bad.any():
             raise _diverged(step, chain_seeds, bad, lrs, "noisy phase")
         rec_steps.append(step)
-        rec.append(_measure(ws, net, xs, ys))
+        rec.append(_measure(ws, net, xs, ys) + tuple(w.copy() for w in ws))
 
     bar = None
     if progress:
@@ -590,6 +593,7 @@ def label_noise_sgd(
         R=hist(3),
         singular_values=hist(2),
         end_to_end=hist(1),
+        weights=[hist(4 + l) for l in range(L)],
     )
     return TrainingRun(
         weights=[unbatch(w) for w in ws],

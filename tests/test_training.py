@@ -124,6 +124,9 @@ def test_history_and_final_measurements_are_consistent(sensing):
     np.testing.assert_allclose(h.singular_values.sum(axis=-1), h.nuclear_norm, rtol=1e-12)
     np.testing.assert_allclose(run.end_to_end, end_to_end(run.weights), rtol=1e-12)
     np.testing.assert_allclose(run.R, regularizer(run.weights, pb.xs, pb.ys), rtol=1e-12)
+    assert [w.shape for w in h.weights] == [(4, 2, 6, 6), (4, 2, 6, 6)]
+    np.testing.assert_allclose(h.end_to_end, end_to_end(h.weights), rtol=1e-12)
+    np.testing.assert_allclose(h.R, regularizer(h.weights, pb.xs, pb.ys), rtol=1e-12)
     first = init_weights((6, 6, 6), 1.0, seed=1)
     np.testing.assert_allclose(h.end_to_end[0, 1], first[0] @ first[1], rtol=1e-12)
 
