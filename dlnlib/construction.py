@@ -96,8 +96,12 @@ def construction_scales(W, X, Y, depth: int) -> ConstructionScales:
     r = numerical_rank(s, W.shape)
     if r == 0:
         raise ValueError("W is zero: the construction's scales are undefined (the zero factorization is optimal)")
-    nx, ny = np.linalg.norm(X), np.linalg.norm(Y)
-    beta = (s[:r].sum() / (nx * ny)) ** (1.0 / L)
+    return _scales(s[:r].sum(), np.linalg.norm(X), np.linalg.norm(Y), L, r)
+
+
+def _scales(nuclear: float, nx: float, ny: float, L: int, r: int) -> ConstructionScales:
+    # alpha, beta, gamma from ||X W Y||_*, ||X||_F and ||Y||_F (formulas in construction_scales)
+    beta = (nuclear / (nx * ny)) ** (1.0 / L)
     alpha = np.sqrt(nx / ny) * beta ** (1.0 - L / 2.0)
     gamma = np.sqrt(ny / nx) * beta ** (1.0 - L / 2.0)
     return ConstructionScales(float(alpha), float(beta), float(gamma), r)
@@ -153,7 +157,7 @@ def optimal_factorization(W, X, Y, dims) -> list[np.ndarray]:
             )
     if r == 0:
         return [np.zeros((d[l], d[l + 1])) for l in range(L)]
-    sc = construction_scales(W, X, Y, L)
+    sc = _scales(s[:r].sum(), np.linalg.norm(X), np.linalg.norm(Y), L, r)
     root = np.sqrt(s[:r])
     first = np.zeros((d[0], d[1]))
     first[:, :r] = sc.alpha * np.linalg.solve(X, U[:, :r] * root)
