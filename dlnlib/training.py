@@ -40,6 +40,8 @@ __all__ = ["DivergenceError", "History", "TrainingRun", "init_weights", "label_n
 _NOISE_ENTRIES = 1 << 19
 #: A chain diverged once its squared residual exceeds this factor times that of the zero network.
 _EXPLOSION = 1e12
+#: A chain diverged once an entry of a layer exceeds this factor times the largest initial entry.
+_WEIGHT_EXPLOSION = 1e8
 #: The noise-free phase checks convergence every this many steps.
 _FINAL_CHECK = 100
 
@@ -491,8 +493,12 @@ def label_noise_sgd(
 
     rec_steps, rec = [], []
 
+    # weights exploding while the residuals stay moderate (growing imbalance between layers)
+    weight_limit = _WEIGHT_EXPLOSION * max(1.0, max(float(np.max(np.abs(w))) for w in ws))
+
     def record(step):
-        bad = ~np.all([np.all(np.isfinite(w), axis=(-2, -1)) for w in ws], axis=0)
+        # not finite, or exploded: (max |entry| < limit) is False for NaN as well
+        bad = ~np.all([np.max(np.abs(w), axis=(-2, -1)) < weight_limit for w in ws], axis=0)
         if bad.any():
             raise _diverged(step, chain_seeds, bad, lrs, "noisy phase")
         rec_steps.append(step)
@@ -500,7 +506,7 @@ def label_noise_sgd(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # plain text on stderr: no widget dependency, removed from the rendered book
 
         bar = tqdm(total=steps, desc=f"label-noise SGD ({C} chain{'s' if C > 1 else ''})", leave=False)
 

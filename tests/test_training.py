@@ -9,6 +9,7 @@ import pytest
 from dlnlib import end_to_end, layer_gradients, nuclear_norm, regularizer
 from dlnlib.convex import min_nuclear_norm
 from dlnlib.problems import gaussian_sensing, matrix_completion
+from dlnlib import training
 from dlnlib.training import DivergenceError, _Network, _step, init_weights, label_noise_sgd
 
 
@@ -190,3 +191,18 @@ def test_bad_input_raises(sensing, change):
         warnings.simplefilter("error")
         with pytest.raises(ValueError):
             label_noise_sgd(args.pop("xs"), args.pop("ys"), args.pop("targets"), args.pop("dims"), **args)
+
+
+def test_weight_growth_beyond_the_limit_raises(sensing, monkeypatch):
+    # the weight check (for layers that blow up while the residuals stay moderate), with the limit
+    # lowered to 0.3 x max(1, largest initial entry) = 0.3: from a small init the layers must grow
+    # past it (to about 0.44) to fit the data
+    pb = sensing
+    monkeypatch.setattr(training, "_WEIGHT_EXPLOSION", 0.3)
+    with pytest.raises(DivergenceError, match=r"diverged at step [1-9]\d*"):
+        label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.0, steps=3000,
+                        init_scale=0.01, record_every=10, progress=False)
+    monkeypatch.setattr(training, "_WEIGHT_EXPLOSION", 1e8)
+    run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.0, steps=3000,
+                          init_scale=0.01, record_every=10, progress=False)
+    assert run.converged
