@@ -77,7 +77,8 @@ INSPECT_IMAGES = """async () => {
     setTimeout(resolve, 15000);
   })));
   return imgs.map(img => ({src: img.getAttribute('src'), url: img.currentSrc || img.src,
-                           w: img.naturalWidth, h: img.naturalHeight, complete: img.complete}));
+                           w: img.naturalWidth, h: img.naturalHeight, complete: img.complete,
+                           shown: Math.round(img.getBoundingClientRect().width)}));
 }"""
 
 LINKS = "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
@@ -208,7 +209,10 @@ def test_page(page_path, site, browser_context, screenshots):
         "seconds": round(time.perf_counter() - started, 2),
         "math_elements": math["maths"] if "math" in locals() else None,
         "mjx_containers": math["containers"] if "math" in locals() else None,
-        "images": [f"{i['w']}x{i['h']} {i['src']}" for i in images] if "images" in locals() else None,
+        # natural size, and the width it is shown at in a 1280 px wide window
+        "images": [f"{i['w']}x{i['h']} shown {i['shown']} px wide: {i['src']}" for i in images]
+        if "images" in locals()
+        else None,
         "wide_code_lines": wide if "wide" in locals() else None,
         "internal_links": len(links) if "links" in locals() else None,
         "mathjax": mathjax if "mathjax" in locals() else None,
