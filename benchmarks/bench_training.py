@@ -57,6 +57,8 @@ def main() -> None:
     print(f"one chain:           {single:12,.0f} chain-steps/s")
     print(f"64 batched chains:   {batched:12,.0f} chain-steps/s")
     print(f"batched / single:    {batched / single:12.1f} x   (target >= 20 x)")
+    print(f"time per step:       one chain {1e6 / single:.1f} us, 64 chains {64e6 / batched:.1f} us "
+          f"({1e6 / batched:.2f} us per chain-step)")
 
     start = time.perf_counter()
     run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (D,) * (DEPTH + 1), lr=LR, noise_std=NOISE,
