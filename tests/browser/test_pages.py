@@ -6,8 +6,10 @@ checks that
 - the page loads with no console error, no uncaught exception, no 4xx/5xx for anything it loads
   from the site, and no request at all to another host (MathJax comes from the site, not a CDN);
 - the math is typeset: every Sphinx math element holds a MathJax ``mjx-container``, there is no
-  MathJax error node (``mjx-merror``), and no raw ``$$``, ``\\begin``, ``\\(`` or TeX macro is left in
-  the visible text outside code;
+  MathJax error node (``mjx-merror``), no raw ``$$``, ``\\begin``, ``\\(`` or TeX macro is left in
+  the visible text outside code, and no display equation is wider than the page column (in a
+  1280 px wide window; on the API page, whose equations come from docstrings, only reported);
+- no rendered cell output shows an object repr (``<matplotlib...>``), a warning or a traceback;
 - every image has loaded with a non-zero natural size;
 - every link into the site resolves to a file and, with a ``#fragment``, to an element with that id;
 - a notebook page offers its ``.ipynb`` for download, and the download is that notebook;
@@ -29,6 +31,10 @@ from booksite import BUILD, ROOT, all_pages, built_pages, check_internal_link, s
 PAGES = all_pages()
 TOC_PAGES = {f"{d}.html" for d in toc_docnames()}
 REPORT = ROOT / "_build" / "browser-report.json"
+# The API page's equations are the ``.. math::`` blocks of the dlnlib docstrings, also read as
+# plain text (help()); on that page a too-wide equation is listed in the report ("wide_equations")
+# instead of failing the test.  Every other page fails on one.
+WIDE_EQUATIONS_REPORTED_ONLY = {"chapters/api.html"}
 _report: dict[str, dict] = {}
 
 WAIT_FOR_MATHJAX = """async () => {
@@ -50,6 +56,15 @@ INSPECT_MATH = r"""() => {
   out.containers = document.querySelectorAll('mjx-container').length;
   for (const el of mathEls) {
     if (!el.querySelector('mjx-container')) out.untypeset.push(el.textContent.trim().slice(0, 120));
+  }
+  out.overflow = [];
+  for (const el of document.querySelectorAll('div.math')) {
+    const box = el.getBoundingClientRect().width;
+    const mjx = el.querySelector('mjx-container');
+    if (!mjx || el.offsetParent === null) continue;
+    const wide = Math.max(mjx.scrollWidth, el.scrollWidth);
+    if (wide > box + 2) out.overflow.push(`${Math.round(wide)} px in ${Math.round(box)} px: ` +
+                                          (mjx.querySelector('mjx-assistive-mml')?.textContent || '').slice(0, 80));
   }
   for (const e of document.querySelectorAll('mjx-merror')) {
     out.errors.push((e.getAttribute('data-mjx-error') || e.textContent || '').slice(0, 200));
@@ -156,6 +171,9 @@ def test_page(page_path, site, browser_context, screenshots):
             problems.append(f"math not typeset: {tex!r}")
         for err in math["errors"]:
             problems.append(f"MathJax error: {err!r}")
+        if page_path not in WIDE_EQUATIONS_REPORTED_ONLY:
+            for wide_eq in math["overflow"]:
+                problems.append(f"display equation wider than the page column (scrolls sideways): {wide_eq}")
         for raw in math["raw"]:
             problems.append(f"raw TeX in the visible text: {raw!r}")
 
@@ -214,6 +232,7 @@ def test_page(page_path, site, browser_context, screenshots):
         if "images" in locals()
         else None,
         "wide_code_lines": wide if "wide" in locals() else None,
+        "wide_equations": math["overflow"] if "math" in locals() else None,
         "internal_links": len(links) if "links" in locals() else None,
         "mathjax": mathjax if "mathjax" in locals() else None,
         "problems": problems,
