@@ -41,14 +41,15 @@ def nuclear_norm(M) -> float:
 
 
 def lower_bound(W, X, Y, depth: int) -> float:
-    """Smallest value of the regularizer over all depth-``L`` factorizations of ``W``.
+    """Lower bound on the reduced regularizer over all depth-``L`` factorizations of ``W``.
 
     .. math:: L \\,(\\|X\\|_F \\|Y\\|_F)^{2/L} \\, \\|X W Y\\|_*^{2 - 2/L}
 
     Every factorization ``W = W_1 ... W_L`` has
-    ``regularizer_kron(weights, X, Y) >= lower_bound(W, X, Y, L)``, with
-    equality for :func:`dlnlib.construction.optimal_factorization` (when the
-    hidden widths are at least ``rank W``).
+    ``regularizer_kron(weights, X, Y) >= lower_bound(W, X, Y, L)``, for any
+    ``X``, ``Y``. For invertible ``X``, ``Y`` and hidden widths at least
+    ``rank W`` the bound is the minimum: it is attained by
+    :func:`dlnlib.construction.optimal_factorization`.
 
     Parameters
     ----------
