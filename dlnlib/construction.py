@@ -10,8 +10,8 @@ Write the compact SVD ``X W~ Y = U Sigma V^T`` with rank ``r``, and set
 with
 
 .. math::
-    \\beta = \\Big(\\frac{\\|X \\tilde W Y\\|_*}{\\|X\\|_F \\|Y\\|_F}\\Big)^{1/L}, \\quad
-    \\alpha = \\sqrt{\\frac{\\|X\\|_F}{\\|Y\\|_F}} \\, \\beta^{1 - L/2}, \\quad
+    \\beta = \\Big(\\frac{\\|X \\tilde W Y\\|_*}{\\|X\\|_F \\|Y\\|_F}\\Big)^{1/L}, \\\\
+    \\alpha = \\sqrt{\\frac{\\|X\\|_F}{\\|Y\\|_F}} \\, \\beta^{1 - L/2}, \\\\
     \\gamma = \\sqrt{\\frac{\\|Y\\|_F}{\\|X\\|_F}} \\, \\beta^{1 - L/2}.
 
 Then ``alpha beta^{L-2} gamma = 1`` so the product is ``W~``, and every one of
@@ -61,8 +61,8 @@ def construction_scales(W, X, Y, depth: int) -> ConstructionScales:
     """The scalars of the construction for an end-to-end matrix ``W``.
 
     .. math::
-        \\beta = \\Big(\\frac{\\|X W Y\\|_*}{\\|X\\|_F \\|Y\\|_F}\\Big)^{1/L}, \\quad
-        \\alpha = \\sqrt{\\|X\\|_F / \\|Y\\|_F} \\, \\beta^{1 - L/2}, \\quad
+        \\beta = \\Big(\\frac{\\|X W Y\\|_*}{\\|X\\|_F \\|Y\\|_F}\\Big)^{1/L}, \\\\
+        \\alpha = \\sqrt{\\|X\\|_F / \\|Y\\|_F} \\, \\beta^{1 - L/2}, \\\\
         \\gamma = \\sqrt{\\|Y\\|_F / \\|X\\|_F} \\, \\beta^{1 - L/2}
 
     Parameters

@@ -185,7 +185,7 @@ def hurwitz_certificate(n: int) -> AMGMCertificate:
 
     .. math::
         \\varphi_k = \\mathcal P\\big[(x_1^{n-k} - x_2^{n-k})(x_1 - x_2)\\, x_3 \\cdots x_{k+1}\\big],
-        \\qquad
+
         \\frac1n \\sum_{i=1}^n x_i^n - \\prod_{i=1}^n x_i = \\frac{1}{2\\, n!} \\sum_{k=1}^{n-1} \\varphi_k .
 
     Each bracket is :math:`(x_1 - x_2)^2 \\sum_{j=0}^{n-k-1} x_1^j x_2^{n-k-1-j} \\cdot x_3 \\cdots x_{k+1}`,
@@ -583,8 +583,8 @@ class ConstructionScalars:
     """The scalars of the construction as sympy expressions.
 
     .. math::
-        \\beta = \\Big(\\frac{\\nu}{x y}\\Big)^{1/L}, \\quad
-        \\alpha = \\sqrt{x / y}\\, \\beta^{1 - L/2}, \\quad
+        \\beta = \\Big(\\frac{\\nu}{x y}\\Big)^{1/L}, \\\\
+        \\alpha = \\sqrt{x / y}\\, \\beta^{1 - L/2}, \\\\
         \\gamma = \\sqrt{y / x}\\, \\beta^{1 - L/2},
 
     with :math:`x = \\|X\\|_F`, :math:`y = \\|Y\\|_F`, :math:`\\nu = \\|X \\tilde W Y\\|_*`.
@@ -609,8 +609,8 @@ def construction_scalars(L=None, x=None, y=None, nu=None) -> ConstructionScalars
     """The construction's ``alpha``, ``beta``, ``gamma`` for general (symbolic) depth.
 
     .. math::
-        \\beta = \\Big(\\frac{\\nu}{x y}\\Big)^{1/L}, \\quad
-        \\alpha = \\sqrt{x / y}\\, \\beta^{1 - L/2}, \\quad
+        \\beta = \\Big(\\frac{\\nu}{x y}\\Big)^{1/L}, \\\\
+        \\alpha = \\sqrt{x / y}\\, \\beta^{1 - L/2}, \\\\
         \\gamma = \\sqrt{y / x}\\, \\beta^{1 - L/2}
 
     By default ``L`` is a positive integer symbol and ``x``, ``y``, ``nu`` are
@@ -714,9 +714,9 @@ def construction_terms(L, alpha, beta, gamma, x_sq, y_sq, kappa, eta, l=None) ->
     :math:`b_L^2 = y^2 = \\|Y\\|_F^2`:
 
     .. math::
-        T_1 = x^2 \\beta^{2(L-2)} \\gamma^2 \\eta, \\qquad
+        T_1 = x^2 \\beta^{2(L-2)} \\gamma^2 \\eta, \\\\
         T_l = \\alpha^2 \\beta^{2(l-2)} \\kappa \\cdot \\beta^{2(L-1-l)} \\gamma^2 \\eta
-        \\;\\; (2 \\le l \\le L-1), \\qquad
+        \\;\\; (2 \\le l \\le L-1), \\\\
         T_L = \\alpha^2 \\beta^{2(L-2)} \\kappa \\, y^2 .
 
     Parameters
@@ -839,8 +839,8 @@ def generic_construction(widths, rank: int) -> GenericConstruction:
     and :math:`H = \\Sigma^{1/2} V^\\top`,
 
     .. math::
-        W_1 = \\alpha X^{-1} K E_1, \\qquad
-        W_i = \\beta E_{i-1}^\\top E_i \\;\\; (i = 2, \\dots, L-1), \\qquad
+        W_1 = \\alpha X^{-1} K E_1, \\\\
+        W_i = \\beta E_{i-1}^\\top E_i \\;\\; (i = 2, \\dots, L-1), \\\\
         W_L = \\gamma E_{L-1}^\\top H Y^{-1},
 
     which is the block form of the construction (:math:`E_{i-1}^\\top E_i` is the
@@ -934,8 +934,8 @@ def verify_generic_construction(gc: GenericConstruction) -> ConstructionCheck:
     :func:`generic_construction`,
 
     .. math::
-        W_1 \\cdots W_L = \\alpha \\beta^{L-2} \\gamma \\; X^{-1} K H Y^{-1}, \\qquad
-        \\|X W_1 \\cdots W_l\\|_F^2 = a_l^2, \\qquad \\|W_{l+1} \\cdots W_L Y\\|_F^2 = b_l^2,
+        W_1 \\cdots W_L = \\alpha \\beta^{L-2} \\gamma \\; X^{-1} K H Y^{-1}, \\\\
+        \\|X W_1 \\cdots W_l\\|_F^2 = a_l^2, \\\\ \\|W_{l+1} \\cdots W_L Y\\|_F^2 = b_l^2,
 
     and :math:`T_l = \\|X W_1 \\cdots W_{l-1}\\|_F^2 \\|W_{l+1} \\cdots W_L Y\\|_F^2` equal to
     :func:`construction_terms`, with :math:`\\kappa = \\|K\\|_F^2`, :math:`\\eta = \\|H\\|_F^2`.
@@ -1012,9 +1012,11 @@ def whitening_identities(d0: int, dL: int) -> dict[str, tuple]:
     .. math::
         x^\\top \\tilde W y &= (x^\\top X^{-1}) \\, W' \\, (Y^{-1} y), \\\\
         (x' x'^\\top) \\otimes (y' y'^\\top) &= (X^{-\\top} \\otimes Y^{-1})
-            \\big((x x^\\top) \\otimes (y y^\\top)\\big) (X^{-1} \\otimes Y^{-\\top}), \\\\
-        (X^{-\\top} \\otimes Y^{-1}) \\big((X^\\top X) \\otimes (Y Y^\\top)\\big) (X^{-1} \\otimes Y^{-\\top})
-            &= I_{d_0} \\otimes I_{d_L},
+            \\big((x x^\\top) \\otimes (y y^\\top)\\big) \\\\
+            &\\qquad (X^{-1} \\otimes Y^{-\\top}),
+
+        &(X^{-\\top} \\otimes Y^{-1}) \\big((X^\\top X) \\otimes (Y Y^\\top)\\big) (X^{-1} \\otimes Y^{-\\top}) \\\\
+        &\\qquad = I_{d_0} \\otimes I_{d_L},
 
     so summing the second line over the data turns a moment that satisfies the
     Kronecker assumption with :math:`(X, Y)` into one that satisfies it with

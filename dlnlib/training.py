@@ -364,8 +364,8 @@ def label_noise_sgd(
     Each of the ``steps`` noisy steps updates every layer by
 
     .. math:: W_l \\leftarrow W_l - \\eta \\, \\nabla_{W_l} \\frac{1}{2n} \\sum_{i=1}^n
-              \\big(P(x_i, y_i) - t_i - \\sigma \\xi_i\\big)^2, \\qquad \\xi_i \\sim \\mathcal N(0, 1)
-              \\text{ fresh at every step},
+              \\big(P(x_i, y_i) - t_i - \\sigma \\xi_i\\big)^2, \\\\
+              \\xi_i \\sim \\mathcal N(0, 1) \\text{ fresh at every step},
 
     with ``eta = lr``, ``sigma = noise_std`` and ``P(x, y) = x^T W_1 ... W_L y``;
     the gradient of layer ``l`` is ``(1/n) A_l^T (sum_i r_i x_i y_i^T) B_l^T``
