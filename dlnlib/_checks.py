@@ -7,6 +7,7 @@ the argument and the problem, instead of a NaN or a numpy traceback later on.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,17 @@ def finite_array(a, name: str, ndim: int | None = None, min_ndim: int | None = N
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite entries")
     return arr
+
+
+def integer(value, name: str, low: int, high: int | None = None) -> int:
+    """Check a whole number in ``[low, high]`` (integral floats such as ``3.0`` are accepted)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer():
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if int(value) < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if high is not None and int(value) > high:
+        raise ValueError(f"{name} must be at most {high}, got {value!r}")
+    return int(value)
 
 
 def weight_list(weights: Sequence) -> list[np.ndarray]:

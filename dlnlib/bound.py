@@ -70,9 +70,7 @@ def lower_bound(W, X, Y, depth: int) -> float:
         If ``depth < 2`` or is not an integer, if shapes do not match, or if an
         entry is not finite.
     """
-    if isinstance(depth, bool) or not float(depth).is_integer() or int(depth) < 2:
-        raise ValueError(f"depth L must be an integer >= 2, got {depth!r}")
-    L = int(depth)
+    L = _checks.integer(depth, "depth L", 2)
     W = _checks.finite_array(W, "W", min_ndim=2)
     X = _checks.square_matrix(X, "X", W.shape[-2])
     Y = _checks.square_matrix(Y, "Y", W.shape[-1])

@@ -86,9 +86,7 @@ def construction_scales(W, X, Y, depth: int) -> ConstructionScales:
         ``Y`` is singular or badly conditioned, or ``W = 0`` (then
         ``beta = 0`` and ``alpha``, ``gamma`` are undefined for ``L > 2``).
     """
-    if isinstance(depth, bool) or not float(depth).is_integer() or int(depth) < 2:
-        raise ValueError(f"depth L must be an integer >= 2, got {depth!r}")
-    L = int(depth)
+    L = _checks.integer(depth, "depth L", 2)
     W = _checks.finite_array(W, "W", ndim=2)
     X = _checks.invertible(X, "X", W.shape[0])
     Y = _checks.invertible(Y, "Y", W.shape[1])

@@ -89,12 +89,6 @@ class Problem:
         return self.W_star.shape
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _low_rank(rng: np.random.Generator, d0: int, dL: int, rank: int) -> np.ndarray:
     U = rng.standard_normal((d0, rank))
     V = rng.standard_normal((dL, rank))
@@ -102,10 +96,10 @@ def _low_rank(rng: np.random.Generator, d0: int, dL: int, rank: int) -> np.ndarr
 
 
 def _sizes(n, d0, dL, rank) -> tuple[int, int, int, int]:
-    n = _positive_int(n, "n")
-    d0 = _positive_int(d0, "d0")
-    dL = _positive_int(dL, "dL")
-    rank = _positive_int(rank, "rank")
+    n = _checks.integer(n, "n", 1)
+    d0 = _checks.integer(d0, "d0", 1)
+    dL = _checks.integer(dL, "dL", 1)
+    rank = _checks.integer(rank, "rank", 1)
     if rank > min(d0, dL):
         raise ValueError(f"rank = {rank} exceeds min(d0, dL) = {min(d0, dL)}")
     return n, d0, dL, rank

@@ -28,17 +28,11 @@ from itertools import permutations
 
 import sympy as sp
 
+from . import _checks
+
 # ---------------------------------------------------------------------------
 # small helpers
 # ---------------------------------------------------------------------------
-
-
-def _positive_int(value, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, sp.Integer)) or int(value) < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if high is not None and int(value) > high:
-        raise ValueError(f"{name} must be at most {high}, got {value!r}")
-    return int(value)
 
 
 def symbol_matrix(name: str, rows: int, cols: int, **assumptions) -> sp.Matrix:
@@ -66,8 +60,8 @@ def symbol_matrix(name: str, rows: int, cols: int, **assumptions) -> sp.Matrix:
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a nonempty string, got {name!r}")
-    rows = _positive_int(rows, "rows", 1)
-    cols = _positive_int(cols, "cols", 1)
+    rows = _checks.integer(rows, "rows", 1)
+    cols = _checks.integer(cols, "cols", 1)
     assumptions.setdefault("real", True)
     return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", **assumptions))
 
@@ -207,7 +201,7 @@ def hurwitz_certificate(n: int) -> AMGMCertificate:
     ValueError
         If ``n`` is not an integer in ``[2, 8]``.
     """
-    n = _positive_int(n, "n", 2, 8)
+    n = _checks.integer(n, "n", 2, 8)
     xs = sp.symbols(f"x1:{n + 1}", nonnegative=True)
     gap = sp.Add(*[x**n for x in xs]) / n - sp.Mul(*xs)
     bases, cofactors = [], []
@@ -293,7 +287,7 @@ def lagrange_identity(m: int) -> tuple[sp.Expr, sp.Expr, tuple, tuple]:
     ValueError
         If ``m`` is not an integer in ``[1, 12]``.
     """
-    m = _positive_int(m, "m", 1, 12)
+    m = _checks.integer(m, "m", 1, 12)
     u = sp.symbols(f"u1:{m + 1}", real=True)
     v = sp.symbols(f"v1:{m + 1}", real=True)
     gap = sp.Add(*[a**2 for a in u]) * sp.Add(*[b**2 for b in v]) - sp.Add(*[a * b for a, b in zip(u, v)]) ** 2
@@ -441,7 +435,7 @@ def kron_trace_identity(d0: int, k0: int, kL: int, dL: int, n: int = 2) -> dict[
     ValueError
         If a dimension is not an integer in ``[1, 3]``.
     """
-    d0, k0, kL, dL, n = (_positive_int(v, nm, 1, 3) for v, nm in zip((d0, k0, kL, dL, n), "d0 k0 kL dL n".split()))
+    d0, k0, kL, dL, n = (_checks.integer(v, nm, 1, 3) for v, nm in zip((d0, k0, kL, dL, n), "d0 k0 kL dL n".split()))
     A = symbol_matrix("a", d0, k0)
     B = symbol_matrix("b", kL, dL)
     X = symbol_matrix("X", d0, d0)
@@ -504,7 +498,7 @@ def rearrangement_identity(L: int) -> tuple[sp.Expr, sp.Expr, tuple, tuple]:
     ValueError
         If ``L`` is not an integer in ``[2, 16]``.
     """
-    L = _positive_int(L, "L", 2, 16)
+    L = _checks.integer(L, "L", 2, 16)
     a = sp.symbols(f"a0:{L}", positive=True)
     b = sp.symbols(f"b1:{L + 1}", positive=True)
     lhs = sp.Mul(*[a[l - 1] ** 2 * b[l - 1] ** 2 for l in range(1, L + 1)]) ** sp.Rational(1, L)
@@ -776,8 +770,8 @@ def rational_semi_orthogonal(m: int, r: int, name: str = "t") -> tuple[sp.Matrix
     ValueError
         If ``m`` or ``r`` is not an integer with ``1 <= r <= m <= 3``, or ``name`` is empty.
     """
-    m = _positive_int(m, "m", 1, 3)
-    r = _positive_int(r, "r", 1, m)
+    m = _checks.integer(m, "m", 1, 3)
+    r = _checks.integer(r, "r", 1, m)
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a nonempty string, got {name!r}")
     Q = sp.eye(m)
@@ -871,12 +865,12 @@ def generic_construction(widths, rank: int) -> GenericConstruction:
     from sympy.polys.matrices import DomainMatrix
 
     try:
-        d = tuple(_positive_int(k, "every width d_i", 1, 4) for k in widths)
+        d = tuple(_checks.integer(k, "every width d_i", 1, 4) for k in widths)
     except TypeError:
         raise ValueError(f"widths must be a sequence of integers (d_0, ..., d_L), got {widths!r}") from None
     if not 3 <= len(d) <= 13:
         raise ValueError(f"widths (d_0, ..., d_L) must describe a depth 2 <= L <= 12, got {len(d) - 1}")
-    r = _positive_int(rank, "rank", 1)
+    r = _checks.integer(rank, "rank", 1)
     for i, di in enumerate(d):
         if di < r:
             raise ValueError(f"width d_{i} = {di} is below the rank r = {r}: the construction needs every d_i >= r")
@@ -1040,8 +1034,8 @@ def whitening_identities(d0: int, dL: int) -> dict[str, tuple]:
     ValueError
         If ``d0`` or ``dL`` is not an integer in ``1..3``.
     """
-    d0 = _positive_int(d0, "d0", 1, 3)
-    dL = _positive_int(dL, "dL", 1, 3)
+    d0 = _checks.integer(d0, "d0", 1, 3)
+    dL = _checks.integer(dL, "dL", 1, 3)
     X = symbol_matrix("X", d0, d0)
     Y = symbol_matrix("Y", dL, dL)
     W = symbol_matrix("w", d0, dL)

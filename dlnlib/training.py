@@ -230,12 +230,6 @@ def _per_chain(value, name: str, allow_zero: bool) -> tuple[list[float], bool]:
     return [_positive(value, name, allow_zero)], False
 
 
-def _count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not float(value).is_integer() or int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 class _Network:
     """Fast forward/backward for stacked chains; everything data-dependent is precomputed.
 
@@ -450,13 +444,13 @@ def label_noise_sgd(
         raise ValueError(f"targets has length {t.shape[0]} but there are n = {n} samples")
     lr_list, lr_seq = _per_chain(lr, "lr", allow_zero=False)
     sigma_list, sigma_seq = _per_chain(noise_std, "noise_std", allow_zero=True)
-    steps = _count(steps, "steps", 0)
+    steps = _checks.integer(steps, "steps", 0)
     _positive(init_scale, "init_scale")
-    max_final_steps = _count(max_final_steps, "max_final_steps", 0)
+    max_final_steps = _checks.integer(max_final_steps, "max_final_steps", 0)
     final_tol = _positive(final_tol, "final_tol")
-    every = max(1, steps // 200) if record_every is None else _count(record_every, "record_every", 1)
+    every = max(1, steps // 200) if record_every is None else _checks.integer(record_every, "record_every", 1)
     if batch_size is not None:
-        batch_size = _count(batch_size, "batch_size", 1)
+        batch_size = _checks.integer(batch_size, "batch_size", 1)
         if batch_size > n:
             raise ValueError(f"batch_size = {batch_size} exceeds the number of samples n = {n}")
         if batch_size == n:
