@@ -126,3 +126,23 @@ def invertible(M, name: str, size: int | None = None) -> np.ndarray:
             "the construction needs its inverse"
         )
     return M
+
+
+def numerical_rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
+    """Number of singular values above ``max(shape) * eps * sigma_max`` (numpy's default rule).
+
+    Parameters
+    ----------
+    singular_values : ndarray, shape (k,)
+        Singular values in decreasing order.
+    shape : tuple of int
+        Shape of the matrix they belong to.
+
+    Returns
+    -------
+    int
+    """
+    if singular_values.size == 0 or singular_values[0] == 0:
+        return 0
+    tol = singular_values[0] * max(shape) * np.finfo(float).eps
+    return int(np.sum(singular_values > tol))

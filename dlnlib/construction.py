@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
+from ._checks import numerical_rank  # noqa: F401  (public here since the first release)
 
 
 @dataclass(frozen=True)
@@ -35,26 +36,6 @@ class ConstructionScales:
     beta: float
     gamma: float
     rank: int
-
-
-def numerical_rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
-    """Number of singular values above ``max(shape) * eps * sigma_max`` (numpy's default rule).
-
-    Parameters
-    ----------
-    singular_values : ndarray, shape (k,)
-        Singular values in decreasing order.
-    shape : tuple of int
-        Shape of the matrix they belong to.
-
-    Returns
-    -------
-    int
-    """
-    if singular_values.size == 0 or singular_values[0] == 0:
-        return 0
-    tol = singular_values[0] * max(shape) * np.finfo(float).eps
-    return int(np.sum(singular_values > tol))
 
 
 def construction_scales(W, X, Y, depth: int) -> ConstructionScales:
@@ -91,7 +72,7 @@ def construction_scales(W, X, Y, depth: int) -> ConstructionScales:
     X = _checks.invertible(X, "X", W.shape[0])
     Y = _checks.invertible(Y, "Y", W.shape[1])
     s = np.linalg.svd(X @ W @ Y, compute_uv=False)
-    r = numerical_rank(s, W.shape)
+    r = _checks.numerical_rank(s, W.shape)
     if r == 0:
         raise ValueError("W is zero: the construction's scales are undefined (the zero factorization is optimal)")
     return _scales(s[:r].sum(), np.linalg.norm(X), np.linalg.norm(Y), L, r)
@@ -146,7 +127,7 @@ def optimal_factorization(W, X, Y, dims) -> list[np.ndarray]:
     X = _checks.invertible(X, "X", d[0])
     Y = _checks.invertible(Y, "Y", d[-1])
     U, s, Vt = np.linalg.svd(X @ W @ Y, full_matrices=False)
-    r = numerical_rank(s, W.shape)
+    r = _checks.numerical_rank(s, W.shape)
     for i, di in enumerate(d[1:-1], start=1):
         if di < r:
             raise ValueError(

@@ -187,3 +187,161 @@ def squared_loss(weights: Sequence[np.ndarray], xs, ys, targets) -> np.ndarray:
     if t.shape[0] != P.shape[-1]:
         raise ValueError(f"targets has length {t.shape[0]} but there are n = {P.shape[-1]} samples")
     return 0.5 * np.sum((P - t) ** 2, axis=-1)
+
+
+def flatten(weights: Sequence[np.ndarray]) -> np.ndarray:
+    """All parameters ``theta`` of a network as one vector.
+
+    The layers are concatenated in order, each flattened row-major:
+    ``theta = (vec W_1, ..., vec W_L)``. :func:`unflatten` inverts it.
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``[W_1, ..., W_L]``, shapes ``(d_{l-1}, d_l)`` (no batch axis).
+
+    Returns
+    -------
+    ndarray, shape (p,)
+        ``p = sum_l d_{l-1} d_l``.
+
+    Raises
+    ------
+    ValueError
+        If the weights are invalid or carry a batch axis.
+    """
+    ws = _single(weights, "flatten")
+    return np.concatenate([w.ravel() for w in ws])
+
+
+def unflatten(theta, dims) -> list[np.ndarray]:
+    """The layers ``[W_1, ..., W_L]`` of a parameter vector (inverse of :func:`flatten`).
+
+    Parameters
+    ----------
+    theta : array_like, shape (p,)
+    dims : sequence of int
+        ``(d_0, ..., d_L)``, ``L >= 2``, with ``p = sum_l d_{l-1} d_l``.
+
+    Returns
+    -------
+    list of ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``dims`` is invalid or ``theta`` has the wrong length or
+        non-finite entries.
+    """
+    d = _checks.dims_tuple(dims)
+    theta = _checks.finite_array(theta, "theta", ndim=1)
+    sizes = [a * b for a, b in zip(d[:-1], d[1:])]
+    if theta.size != sum(sizes):
+        raise ValueError(f"theta has {theta.size} entries but dims {d} need {sum(sizes)}")
+    cuts = np.cumsum(sizes)[:-1]
+    return [part.reshape(a, b) for part, a, b in zip(np.split(theta, cuts), d[:-1], d[1:])]
+
+
+def _single(weights, what: str) -> list[np.ndarray]:
+    ws = _checks.weight_list(weights)
+    if ws[0].ndim != 2:
+        raise ValueError(f"{what} takes a single network: weights must be 2-dimensional matrices")
+    return ws
+
+
+def jacobian(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
+    """Jacobian of the predictions with respect to all parameters.
+
+    Row ``i`` is ``grad_theta P(x_i, y_i)``, the layer gradients
+    (:func:`layer_gradients`, equation ``setup-grad``) flattened as in
+    :func:`flatten`:
+
+    .. math:: J_{i\\cdot} = \\big(\\operatorname{vec}((A_1^\\top x_i)(B_1 y_i)^\\top), \\dots,
+              \\operatorname{vec}((A_L^\\top x_i)(B_L y_i)^\\top)\\big).
+
+    The Hessian of the mean squared loss at an interpolating point is
+    ``J^T J / n`` (chapter *Why label noise follows R*).
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``[W_1, ..., W_L]``, shapes ``(d_{l-1}, d_l)`` (no batch axis).
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
+
+    Returns
+    -------
+    ndarray, shape (n, p)
+
+    Raises
+    ------
+    ValueError
+        If the weights or the data are invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ws = [np.eye(2), 2 * np.eye(2)]
+    >>> jacobian(ws, np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))
+    array([[0., 2., 0., 0., 0., 1., 0., 0.]])
+    """
+    ws = _single(weights, "jacobian")
+    xs, ys = _checks.data_pair(xs, ys, ws[0].shape[0], ws[-1].shape[1])
+    lefts, rights = partial_products(ws)
+    blocks = [
+        ((xs @ A)[:, :, None] * (ys @ B.T)[:, None, :]).reshape(xs.shape[0], -1)
+        for A, B in zip(lefts, rights)
+    ]
+    return np.concatenate(blocks, axis=1)
+
+
+def jacobian_derivative(weights: Sequence[np.ndarray], xs, ys, direction, coefficients) -> np.ndarray:
+    """Derivative of ``J^T c`` along a direction: ``sum_i c_i (Hessian of P_i) v``.
+
+    With ``theta(s) = theta + s v``,
+
+    .. math:: \\frac{d}{ds} \\sum_{i=1}^n c_i \\nabla_\\theta P_i(\\theta(s)) \\Big|_{s=0}
+              = \\sum_{i=1}^n c_i \\, \\nabla^2_\\theta P_i \\, v .
+
+    Computed exactly by carrying the derivative through the partial products
+    (``dA_{l+1} = dA_l W_l + A_l V_l``, and likewise from the right).
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``[W_1, ..., W_L]`` (no batch axis).
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
+    direction : array_like, shape (p,)
+        ``v``, flattened as in :func:`flatten`.
+    coefficients : array_like, shape (n,)
+        ``c``.
+
+    Returns
+    -------
+    ndarray, shape (p,)
+
+    Raises
+    ------
+    ValueError
+        If any input has the wrong shape or non-finite entries.
+    """
+    ws = _single(weights, "jacobian_derivative")
+    d = (ws[0].shape[0], *[w.shape[1] for w in ws])
+    vs = unflatten(direction, d)
+    xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
+    c = _checks.finite_array(coefficients, "coefficients", ndim=1)
+    if c.shape[0] != xs.shape[0]:
+        raise ValueError(f"coefficients has length {c.shape[0]} but there are n = {xs.shape[0]} samples")
+    L = len(ws)
+    lefts, rights = partial_products(ws)
+    d_lefts = [np.zeros_like(lefts[0])]
+    for l in range(L - 1):
+        d_lefts.append(d_lefts[-1] @ ws[l] + lefts[l] @ vs[l])
+    d_rights = [np.zeros_like(rights[-1])]
+    for l in range(L - 1, 0, -1):
+        d_rights.append(ws[l] @ d_rights[-1] + vs[l] @ rights[l])
+    d_rights.reverse()
+    K = (xs * c[:, None]).T @ ys  # sum_i c_i x_i y_i^T
+    out = [dA.T @ K @ B.T + A.T @ K @ dB.T for A, B, dA, dB in zip(lefts, rights, d_lefts, d_rights)]
+    return np.concatenate([o.ravel() for o in out])

@@ -144,3 +144,69 @@ def regularizer_kron(weights: Sequence[np.ndarray], X, Y) -> np.ndarray:
         As :func:`regularizer_kron_terms`.
     """
     return regularizer_kron_terms(weights, X, Y).sum(axis=-1)
+
+
+def regularizer_gradient(weights: Sequence[np.ndarray], xs, ys) -> list[np.ndarray]:
+    """Gradient of :func:`regularizer` with respect to every layer.
+
+    With ``a_{il} = ||x_i^T A_l||^2`` and ``b_{il} = ||B_l y_i||^2`` (so that
+    ``R = sum_{i,l} a_{il} b_{il}``, equation ``setup-Rsplit``) and the
+    products ``W_{k+1:m} = W_{k+1} ... W_m``,
+
+    .. math:: \\nabla_{W_k} R = 2 \\sum_{l > k} A_k^\\top X^\\top D(b_l) X A_l \\,
+              W_{k+1:l-1}^\\top + 2 \\sum_{l < k} W_{l+1:k-1}^\\top B_l Y^\\top D(a_l) Y B_k^\\top,
+
+    where ``X``, ``Y`` hold the samples as rows and ``D(.)`` is diagonal.
+
+    Parameters
+    ----------
+    weights : list of ndarray
+        ``[W_1, ..., W_L]``, shapes ``(d_{l-1}, d_l)`` (no batch axis).
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
+
+    Returns
+    -------
+    list of ndarray
+        ``grads[k-1]`` has the shape of ``W_k``.
+
+    Raises
+    ------
+    ValueError
+        If the weights carry a batch axis or the inputs are invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xs, ys = np.array([[1.0]]), np.array([[1.0]])
+    >>> # R(a, b) = b^2 + a^2 for the scalar network a * b
+    >>> [g.item() for g in regularizer_gradient([np.array([[2.0]]), np.array([[3.0]])], xs, ys)]
+    [4.0, 6.0]
+    """
+    ws = _checks.weight_list(weights)
+    if ws[0].ndim != 2:
+        raise ValueError("regularizer_gradient takes a single network: weights must be 2-dimensional matrices")
+    lefts, rights = partial_products(ws)
+    xs, ys = _checks.data_pair(xs, ys, lefts[0].shape[-1], rights[0].shape[-1])
+    L = len(ws)
+    xa = [xs @ A for A in lefts]  # rows x_i^T A_l
+    yb = [ys @ B.T for B in rights]  # rows (B_l y_i)^T
+    a = [np.sum(v**2, axis=1) for v in xa]
+    b = [np.sum(v**2, axis=1) for v in yb]
+
+    def between(k: int, m: int) -> np.ndarray:
+        # W_{k+1} ... W_m in 0-based layer indices k+1..m-1 (identity when empty)
+        out = np.eye(ws[k].shape[1])
+        for w in ws[k + 1 : m]:
+            out = out @ w
+        return out
+
+    grads = []
+    for k in range(L):
+        g = np.zeros_like(ws[k])
+        for l in range(k + 1, L):  # term l contains W_k inside A_l = A_k W_k W_{k+1:l-1}
+            g += 2 * (xa[k] * b[l][:, None]).T @ xa[l] @ between(k, l).T
+        for l in range(k):  # term l contains W_k inside B_l = W_{l+1:k-1} W_k B_k
+            g += 2 * between(l, k).T @ (yb[l] * a[l][:, None]).T @ yb[k]
+        grads.append(g)
+    return grads
