@@ -4,30 +4,37 @@ One module per idea, named after the math:
 
 - :mod:`dlnlib.network`: the deep linear network ``W~ = W_1 ... W_L`` and ``P(x, y) = x^T W~ y``;
 - :mod:`dlnlib.regularizer`: the label-noise regularizer ``R`` and its Kronecker form;
+- :mod:`dlnlib.depth_two`: the exact minimum of ``R`` at depth two, for any data;
 - :mod:`dlnlib.bound`: the nuclear-norm lower bound on ``R``;
 - :mod:`dlnlib.construction`: the factorization that attains the bound;
 - :mod:`dlnlib.kronecker`: the Kronecker assumption on the data and how far data are from it;
 - :mod:`dlnlib.problems`: seeded sensing and completion problems for the training runs;
 - :mod:`dlnlib.training`: label-noise gradient descent, one chain or many batched;
+- :mod:`dlnlib.drift`: the drift of label-noise gradient descent along the interpolating set;
 - :mod:`dlnlib.convex`: the minimum (weighted) nuclear-norm interpolant, with cvxpy.
 """
 
 from .bound import lower_bound, nuclear_norm
+from .depth_two import depth_two_factorization, depth_two_minimum
+from .drift import predicted_drift
 from .construction import construction_scales, optimal_factorization
 from .kronecker import KroneckerFactors, kronecker_factors, product_design, second_moment
 from .problems import Problem, completion_from_pattern, gaussian_sensing, matrix_completion
 from .training import label_noise_sgd
 from .convex import min_nuclear_norm
-from .network import end_to_end, layer_gradients, partial_products, predict, squared_loss
-from .regularizer import regularizer, regularizer_kron, regularizer_kron_terms, regularizer_terms
+from .network import end_to_end, jacobian, layer_gradients, partial_products, predict, squared_loss
+from .regularizer import regularizer, regularizer_gradient, regularizer_kron, regularizer_kron_terms, regularizer_terms
 
 __all__ = [
     "KroneckerFactors",
     "Problem",
     "completion_from_pattern",
     "construction_scales",
+    "depth_two_factorization",
+    "depth_two_minimum",
     "end_to_end",
     "gaussian_sensing",
+    "jacobian",
     "kronecker_factors",
     "label_noise_sgd",
     "layer_gradients",
@@ -38,8 +45,10 @@ __all__ = [
     "optimal_factorization",
     "partial_products",
     "predict",
+    "predicted_drift",
     "product_design",
     "regularizer",
+    "regularizer_gradient",
     "regularizer_kron",
     "regularizer_kron_terms",
     "regularizer_terms",
