@@ -7,6 +7,7 @@ the argument and the problem, instead of a NaN or a numpy traceback later on.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -40,6 +41,39 @@ def integer(value, name: str, low: int, high: int | None = None) -> int:
     if high is not None and int(value) > high:
         raise ValueError(f"{name} must be at most {high}, got {value!r}")
     return int(value)
+
+
+def positive(value, name: str, allow_zero: bool = False) -> float:
+    """Check a positive finite number (nonnegative with ``allow_zero``) and return it as a float.
+
+    Parameters
+    ----------
+    value : float
+        The number; anything ``float()`` accepts.
+    name : str
+        The argument's name, for the error message.
+    allow_zero : bool, optional
+        Accept ``0`` as well (a nonnegative number).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        "``name`` must be a number" if ``float(value)`` fails, and "``name`` must be a
+        positive (nonnegative) finite number" if it is NaN, infinite, negative, or zero
+        without ``allow_zero``.
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        kind = "nonnegative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a {kind} finite number, got {value!r}")
+    return v
 
 
 def weight_list(weights: Sequence) -> list[np.ndarray]:
@@ -115,15 +149,20 @@ def square_matrix(M, name: str, size: int | None = None) -> np.ndarray:
     return M
 
 
-def invertible(M, name: str, size: int | None = None) -> np.ndarray:
-    """Check a square matrix that will be inverted: finite, nonsingular, well conditioned."""
+def invertible(
+    M, name: str, size: int | None = None, consequence: str = "; the construction needs its inverse"
+) -> np.ndarray:
+    """Check a square matrix that will be inverted: finite, nonsingular, well conditioned.
+
+    The error message ends with ``consequence``, which says why the inverse is needed.
+    """
     M = square_matrix(M, name, size)
     s = np.linalg.svd(M, compute_uv=False)
     if s[0] == 0 or s[-1] <= s[0] / MAX_CONDITION:
         cond = np.inf if s[-1] == 0 else s[0] / s[-1]
         raise ValueError(
-            f"{name} is singular or badly conditioned (condition number {cond:.3g} > {MAX_CONDITION:.0e}); "
-            "the construction needs its inverse"
+            f"{name} is singular or badly conditioned (condition number {cond:.3g} > {MAX_CONDITION:.0e})"
+            + consequence
         )
     return M
 

@@ -20,16 +20,8 @@ from . import _checks
 __all__ = ["min_nuclear_norm"]
 
 
-def _weight(M, name: str, size: int) -> np.ndarray:
-    M = _checks.square_matrix(M, name, size)
-    s = np.linalg.svd(M, compute_uv=False)
-    if s[0] == 0 or s[-1] <= s[0] / _checks.MAX_CONDITION:
-        cond = np.inf if s[-1] == 0 else s[0] / s[-1]
-        raise ValueError(
-            f"{name} is singular or badly conditioned (condition number {cond:.3g} > "
-            f"{_checks.MAX_CONDITION:.0e}): ||X W Y||_* would not determine W"
-        )
-    return M
+#: End of the error message for a singular weight (see :func:`dlnlib._checks.invertible`).
+_SINGULAR_WEIGHT = ": ||X W Y||_* would not determine W"
 
 
 def min_nuclear_norm(xs, ys, targets, X=None, Y=None, *, solver: str | None = None) -> np.ndarray:
@@ -82,8 +74,8 @@ def min_nuclear_norm(xs, ys, targets, X=None, Y=None, *, solver: str | None = No
     dL = ys.shape[1]
     if t.shape[0] != n:
         raise ValueError(f"targets has length {t.shape[0]} but there are n = {n} samples")
-    X = np.eye(d0) if X is None else _weight(X, "X", d0)
-    Y = np.eye(dL) if Y is None else _weight(Y, "Y", dL)
+    X = np.eye(d0) if X is None else _checks.invertible(X, "X", d0, _SINGULAR_WEIGHT)
+    Y = np.eye(dL) if Y is None else _checks.invertible(Y, "Y", dL, _SINGULAR_WEIGHT)
     xs_v = np.linalg.solve(X.T, xs.T).T  # rows X^{-T} x_i
     ys_v = np.linalg.solve(Y, ys.T).T  # rows Y^{-1} y_i
     A = (xs_v[:, :, None] * ys_v[:, None, :]).reshape(n, d0 * dL)  # A vec_C(V) = (x_i^T W y_i)_i

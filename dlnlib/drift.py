@@ -121,13 +121,6 @@ def tangent_gradient(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
     return space.project_tangent(flatten(regularizer_gradient(weights, xs, ys)))
 
 
-def _positive(value, name: str) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return v
-
-
 def predicted_drift(
     weights: Sequence[np.ndarray], xs, ys, *, lr: float, noise_std: float, covariance: str = "leading"
 ) -> float:
@@ -184,8 +177,8 @@ def predicted_drift(
     >>> round(predicted_drift(ws, xs, ys, lr=0.1, noise_std=1.0), 6)
     -0.033088
     """
-    eta = _positive(lr, "lr")
-    sigma = _positive(noise_std, "noise_std")
+    eta = _checks.positive(lr, "lr")
+    sigma = _checks.positive(noise_std, "noise_std")
     if covariance not in ("leading", "lyapunov"):
         raise ValueError(f"covariance must be 'leading' or 'lyapunov', got {covariance!r}")
     space = normal_space(weights, xs, ys)

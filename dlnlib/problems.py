@@ -140,9 +140,7 @@ def gaussian_sensing(n: int, d0: int, dL: int, rank: int, *, seed, scale: float 
         ``scale`` is not a positive finite number.
     """
     n, d0, dL, rank = _sizes(n, d0, dL, rank)
-    scale = float(scale)
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    scale = _scale(scale)
     rng = np.random.default_rng(seed)
     W = _low_rank(rng, d0, dL, rank)
     W *= scale / np.linalg.svd(W, compute_uv=False).sum()
@@ -293,10 +291,8 @@ def completion_from_pattern(pattern, rank: int, *, seed, scale: float = 1.0) -> 
 
 
 def _scale(scale) -> float:
-    scale = float(scale)
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
-    return scale
+    # converted first, so the message shows the float (``got -1.0``) as it always did
+    return _checks.positive(float(scale), "scale")
 
 
 def _completion_truth(rng, d0, dL, rank, scale) -> np.ndarray:

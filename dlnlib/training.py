@@ -22,7 +22,6 @@ generator, so a chain gives the same result alone or in a batch.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -198,9 +197,7 @@ def init_weights(dims, init_scale: float = 1.0, seed: int = 0) -> list[np.ndarra
         If ``dims`` is invalid or ``init_scale`` is not a positive finite number.
     """
     d = _checks.dims_tuple(dims)
-    s = float(init_scale)
-    if not math.isfinite(s) or s <= 0:
-        raise ValueError(f"init_scale must be a positive finite number, got {init_scale!r}")
+    s = _checks.positive(init_scale, "init_scale")
     seeds, _ = _seed_list(seed)
     rng = _streams(seeds[0])[0]
     L = len(d) - 1
@@ -209,25 +206,14 @@ def init_weights(dims, init_scale: float = 1.0, seed: int = 0) -> list[np.ndarra
     ]
 
 
-def _positive(value, name: str, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        kind = "nonnegative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a {kind} finite number, got {value!r}")
-    return v
-
-
 def _per_chain(value, name: str, allow_zero: bool) -> tuple[list[float], bool]:
     """A hyperparameter given once or per chain: (values, given as a sequence?)."""
     if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes)):
-        values = [_positive(v, f"{name}[{i}]", allow_zero) for i, v in enumerate(np.ravel(value))]
+        values = [_checks.positive(v, f"{name}[{i}]", allow_zero) for i, v in enumerate(np.ravel(value))]
         if not values:
             raise ValueError(f"{name} is an empty sequence")
         return values, True
-    return [_positive(value, name, allow_zero)], False
+    return [_checks.positive(value, name, allow_zero)], False
 
 
 class _Network:
@@ -445,9 +431,9 @@ def label_noise_sgd(
     lr_list, lr_seq = _per_chain(lr, "lr", allow_zero=False)
     sigma_list, sigma_seq = _per_chain(noise_std, "noise_std", allow_zero=True)
     steps = _checks.integer(steps, "steps", 0)
-    _positive(init_scale, "init_scale")
+    _checks.positive(init_scale, "init_scale")
     max_final_steps = _checks.integer(max_final_steps, "max_final_steps", 0)
-    final_tol = _positive(final_tol, "final_tol")
+    final_tol = _checks.positive(final_tol, "final_tol")
     every = max(1, steps // 200) if record_every is None else _checks.integer(record_every, "record_every", 1)
     if batch_size is not None:
         batch_size = _checks.integer(batch_size, "batch_size", 1)

@@ -96,3 +96,10 @@ def test_bad_input_raises(call):
     pb = gaussian_sensing(10, 4, 5, 1, seed=0)
     with pytest.raises(ValueError):
         call(pb)
+
+
+def test_singular_weight_message_says_why():
+    pb = gaussian_sensing(10, 4, 5, 1, seed=0)
+    with pytest.raises(ValueError, match=r"^X is singular or badly conditioned \(condition number inf > 1e\+10\): "
+                                         r"\|\|X W Y\|\|_\* would not determine W$"):
+        min_nuclear_norm(pb.xs, pb.ys, pb.targets, X=np.diag([1.0, 1.0, 0.0, 1.0]))

@@ -206,3 +206,29 @@ def test_weight_growth_beyond_the_limit_raises(sensing, monkeypatch):
     run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.0, steps=3000,
                           init_scale=0.01, record_every=10, progress=False)
     assert run.converged
+
+
+@pytest.mark.parametrize(
+    "value, allow_zero, message",
+    [
+        (-0.1, False, "lr must be a positive finite number, got -0.1"),
+        (0.0, False, "lr must be a positive finite number, got 0.0"),
+        (float("nan"), True, "lr must be a nonnegative finite number, got nan"),
+        (float("inf"), False, "lr must be a positive finite number, got inf"),
+        ("x", False, "lr must be a number, got 'x'"),
+        (None, True, "lr must be a number, got None"),
+    ],
+)
+def test_positive_check_messages(value, allow_zero, message):
+    # the one positive-number check of dlnlib (training, drift and problems use it)
+    from dlnlib import _checks
+
+    with pytest.raises(ValueError) as info:
+        _checks.positive(value, "lr", allow_zero)
+    assert str(info.value) == message
+    assert _checks.positive(0, "lr", allow_zero=True) == 0.0 and _checks.positive(np.float32(2), "lr") == 2.0
+
+
+def test_init_weights_rejects_a_non_number_scale():
+    with pytest.raises(ValueError, match="init_scale must be a number, got None"):
+        init_weights((3, 3, 3), None)
