@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -321,6 +322,270 @@ def _diverged(step: int, chain_seeds, bad: np.ndarray, lrs: np.ndarray, phase: s
     )
 
 
+# ---------------------------------------------------------------------------
+# label_noise_sgd, in phases: resolve the arguments per chain, the noisy phase,
+# the noise-free phase, and the packaging of the run
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Config:
+    """The checked arguments of one :func:`label_noise_sgd` call, resolved to one entry per chain."""
+
+    dims: tuple
+    xs: np.ndarray  # (n, d_0)
+    ys: np.ndarray  # (n, d_L)
+    targets: np.ndarray  # (n,)
+    steps: int
+    every: int  # record interval of the noisy phase
+    batch_size: int | None  # None: full batch
+    final_tol: float
+    max_final_steps: int
+    seeds: list  # one seed per chain
+    lrs: np.ndarray  # (C,)
+    sigmas: np.ndarray  # (C,)
+    seed_seq: bool  # seeds, lr, noise_std given as sequences?
+    lr_seq: bool
+    sigma_seq: bool
+
+    @property
+    def n(self) -> int:
+        return self.xs.shape[0]
+
+    @property
+    def chains(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def batched(self) -> bool:
+        """The run reports a chain axis."""
+        return self.seed_seq or self.lr_seq or self.sigma_seq
+
+
+class _Record(NamedTuple):
+    """One record of the noisy phase: the measurements of every chain at one step."""
+
+    step: int
+    loss: np.ndarray  # (C,)
+    end_to_end: np.ndarray  # (C, d_0, d_L)
+    singular_values: np.ndarray  # (C, min(d_0, d_L))
+    R: np.ndarray  # (C,)
+    weights: tuple  # copies of the layers, (C, d_{l-1}, d_l) each
+
+
+def _resolve(xs, ys, targets, dims, lr, noise_std, steps, init_scale, seeds, record_every, final_tol, max_final_steps,
+             batch_size) -> _Config:
+    """Validate every argument of :func:`label_noise_sgd` (in this order) and spread them over the chains."""
+    d = _checks.dims_tuple(dims)
+    d = _checks.dims_tuple(d, min_width=min(d[0], d[-1]), what=" = min(d_0, d_L): the network could not represent "
+                           "every end-to-end matrix")
+    xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
+    t = _checks.finite_array(targets, "targets", ndim=1)
+    n = xs.shape[0]
+    if t.shape[0] != n:
+        raise ValueError(f"targets has length {t.shape[0]} but there are n = {n} samples")
+    lr_list, lr_seq = _per_chain(lr, "lr", allow_zero=False)
+    sigma_list, sigma_seq = _per_chain(noise_std, "noise_std", allow_zero=True)
+    steps = _checks.integer(steps, "steps", 0)
+    _checks.positive(init_scale, "init_scale")
+    max_final_steps = _checks.integer(max_final_steps, "max_final_steps", 0)
+    final_tol = _checks.positive(final_tol, "final_tol")
+    every = max(1, steps // 200) if record_every is None else _checks.integer(record_every, "record_every", 1)
+    if batch_size is not None:
+        batch_size = _checks.integer(batch_size, "batch_size", 1)
+        if batch_size > n:
+            raise ValueError(f"batch_size = {batch_size} exceeds the number of samples n = {n}")
+        if batch_size == n:
+            batch_size = None
+    chain_seeds, seed_seq = _seed_list(seeds)
+    lengths = {len(v) for v, is_seq in ((chain_seeds, seed_seq), (lr_list, lr_seq), (sigma_list, sigma_seq)) if is_seq}
+    if len(lengths) > 1:
+        raise ValueError(f"seeds, lr and noise_std given as sequences must have one length, got lengths {sorted(lengths)}")
+    C = lengths.pop() if lengths else 1
+    return _Config(
+        dims=d, xs=xs, ys=ys, targets=t, steps=steps, every=every, batch_size=batch_size, final_tol=final_tol,
+        max_final_steps=max_final_steps,
+        seeds=chain_seeds * C if not seed_seq else chain_seeds,
+        lrs=np.array(lr_list * C if not lr_seq else lr_list),
+        sigmas=np.array(sigma_list * C if not sigma_seq else sigma_list),
+        seed_seq=seed_seq, lr_seq=lr_seq, sigma_seq=sigma_seq,
+    )
+
+
+def _starting_weights(cfg: _Config, init_scale, initial_weights) -> list[np.ndarray]:
+    """The stacked layers ``(C, d_{l-1}, d_l)`` the chains start from."""
+    d, C = cfg.dims, cfg.chains
+    if initial_weights is None:
+        return [np.stack(layer) for layer in zip(*(init_weights(d, init_scale, s) for s in cfg.seeds))]
+    given = _checks.weight_list(initial_weights)
+    if len(given) != len(d) - 1 or any(w.shape[-2:] != (d[l], d[l + 1]) for l, w in enumerate(given)):
+        raise ValueError(f"initial_weights have shapes {[w.shape for w in given]}, expected dims {d}")
+    if given[0].ndim == 2:
+        return [np.repeat(w[None], C, axis=0) for w in given]
+    if given[0].ndim == 3 and given[0].shape[0] == C:
+        return [w.copy() for w in given]
+    raise ValueError(f"initial_weights need no chain axis or a chain axis of length {C}")
+
+
+def _explosion_threshold(cfg: _Config) -> float:
+    """Squared residual (summed over chains and samples) beyond which a run has diverged."""
+    t, C = cfg.targets, cfg.chains
+    return _EXPLOSION * max(np.sum(t**2), 1e-300) * C + _EXPLOSION * float(np.max(cfg.sigmas) ** 2) * cfg.n * C
+
+
+def _check_residuals(r, explode: float, step: int, cfg: _Config, phase: str, active=None) -> None:
+    """Raise :class:`DivergenceError` when the residuals ``r`` (C, b) are non-finite or exploded."""
+    rr = r.ravel()
+    if not (rr @ rr < explode):  # also catches NaN
+        bad = ~(np.sum(r * r, axis=1) < explode / cfg.chains)
+        if active is not None:
+            bad = bad & active
+        raise _diverged(step, cfg.seeds, bad, cfg.lrs, phase)
+
+
+class _Recorder:
+    """Takes the records of the noisy phase, and stops a run whose layers explode."""
+
+    def __init__(self, ws, net, cfg: _Config):
+        self.ws, self.net, self.cfg = ws, net, cfg
+        self.records: list[_Record] = []
+        # weights exploding while the residuals stay moderate (growing imbalance between layers)
+        self.weight_limit = _WEIGHT_EXPLOSION * max(1.0, max(float(np.max(np.abs(w))) for w in ws))
+
+    def __call__(self, step: int) -> None:
+        ws = self.ws
+        # not finite, or exploded: (max |entry| < limit) is False for NaN as well
+        bad = ~np.all([np.max(np.abs(w), axis=(-2, -1)) < self.weight_limit for w in ws], axis=0)
+        if bad.any():
+            raise _diverged(step, self.cfg.seeds, bad, self.cfg.lrs, "noisy phase")
+        loss, W, s, R = _measure(ws, self.net, self.cfg.xs, self.cfg.ys)
+        self.records.append(_Record(step, loss, W, s, R, tuple(w.copy() for w in ws)))
+
+
+def _draw_labels(block: int, cfg: _Config, streams):
+    """Noisy labels for the next ``block`` steps: (labels (block, C, n), None), or with
+    mini-batches (labels (block, C, b), rows (block, C, b))."""
+    t, n, b, sigmas = cfg.targets, cfg.n, cfg.batch_size, cfg.sigmas
+    if b is None:
+        noise = np.stack([g[1].standard_normal((block, n)) for g in streams], axis=1)
+        return t + sigmas[:, None] * noise, None
+    rows = np.stack([np.argsort(g[2].random((block, n)), axis=1)[:, :b] for g in streams], axis=1)
+    noise = np.stack([g[1].standard_normal((block, b)) for g in streams], axis=1)
+    return t[rows] + sigmas[:, None] * noise, rows
+
+
+def _noisy_phase(ws, net, cfg: _Config, explode: float, record: _Recorder, bar) -> None:
+    """The ``cfg.steps`` noisy steps, updating ``ws`` in place and recording every ``cfg.every`` steps.
+
+    The label noise of the next block is drawn in a background thread while this one trains
+    (numpy releases the GIL while it fills the arrays); each chain's stream is consumed in
+    order, so the numbers are those of a sequential draw.
+    """
+    steps = cfg.steps
+    streams = [_streams(s) for s in cfg.seeds]
+    lr_over_b = None if cfg.batch_size is None else cfg.lrs[:, None] / cfg.batch_size
+    block_len = max(16, _NOISE_ENTRIES // (cfg.chains * (cfg.batch_size or cfg.n)))
+    step = 0
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_draw_labels, min(block_len, steps), cfg, streams) if steps else None
+        while step < steps:
+            block = min(block_len, steps - step)
+            labels, rows = pending.result()
+            if step + block < steps:
+                pending = pool.submit(_draw_labels, min(block_len, steps - step - block), cfg, streams)
+            for k in range(block):
+                if rows is None:
+                    r = _step(ws, net, labels[k])
+                else:
+                    r = _step(ws, net, labels[k], rows[k], lr_over_b)
+                _check_residuals(r, explode, step + k, cfg, "noisy phase")
+                if (step + k + 1) % cfg.every == 0 or step + k + 1 == steps:
+                    record(step + k + 1)
+            step += block
+            if bar is not None:
+                bar.update(block)
+
+
+def _noise_free_phase(ws, net, cfg: _Config, explode: float, zero_loss: float) -> np.ndarray:
+    """Full-batch gradient descent until each chain's loss is back to ~0; returns the steps per chain.
+
+    Convergence is checked every ``_FINAL_CHECK`` steps; a converged chain keeps its weights.
+    """
+    C, n = cfg.chains, cfg.n
+    active = np.ones(C, dtype=bool)
+    final_steps = np.zeros(C, dtype=int)
+    clean = np.broadcast_to(cfg.targets, (C, n))
+    done = 0
+    while active.any() and done < cfg.max_final_steps:
+        saved = [w[~active].copy() for w in ws]
+        chunk = min(_FINAL_CHECK, cfg.max_final_steps - done)
+        for k in range(chunk):
+            r = _step(ws, net, clean)
+        for w, s in zip(ws, saved):  # converged chains stay where they were
+            w[~active] = s
+        _check_residuals(r, explode, cfg.steps + done + chunk, cfg, "noise-free phase", active)
+        done += chunk
+        final_steps[active] += chunk
+        loss = _measure(ws, net, cfg.xs, cfg.ys)[0]
+        active &= ~(loss <= cfg.final_tol * zero_loss)
+    return final_steps
+
+
+def _history(records: list[_Record], batched: bool) -> History:
+    """The records stacked on a leading time axis (the chain axis dropped for a single chain)."""
+
+    def stack(values):
+        a = np.stack(values)
+        return a if batched else a[:, 0]
+
+    if batched:
+        nuclear = np.stack([r.singular_values.sum(axis=-1) for r in records])
+    else:
+        nuclear = np.array([r.singular_values[0].sum() for r in records])
+    return History(
+        steps=np.array([r.step for r in records]),
+        loss=stack([r.loss for r in records]),
+        nuclear_norm=nuclear,
+        R=stack([r.R for r in records]),
+        singular_values=stack([r.singular_values for r in records]),
+        end_to_end=stack([r.end_to_end for r in records]),
+        weights=[stack([r.weights[l] for r in records]) for l in range(len(records[0].weights))],
+    )
+
+
+def _package(ws, net, cfg: _Config, records: list[_Record], final_steps: np.ndarray, zero_loss: float) -> TrainingRun:
+    """Measure the final weights, warn about chains that did not converge, and build the :class:`TrainingRun`."""
+    loss, W, s, R = _measure(ws, net, cfg.xs, cfg.ys)
+    converged = loss <= cfg.final_tol * zero_loss
+    if not np.all(converged):
+        warnings.warn(
+            f"the noise-free phase did not reach final_tol = {cfg.final_tol:g} within {cfg.max_final_steps} steps "
+            f"for seed(s) {[cfg.seeds[c] for c in np.flatnonzero(~converged)]}; relative loss "
+            f"{np.max(loss) / zero_loss:.3g}",
+            RuntimeWarning,
+            stacklevel=3,  # the caller of label_noise_sgd
+        )
+
+    def unbatch(a):
+        return a if cfg.batched else a[0]
+
+    return TrainingRun(
+        weights=[unbatch(w) for w in ws],
+        end_to_end=unbatch(W),
+        loss=unbatch(loss),
+        nuclear_norm=unbatch(s.sum(axis=-1)),
+        R=unbatch(R),
+        converged=unbatch(converged),
+        final_steps=unbatch(final_steps),
+        history=_history(records, cfg.batched),
+        seeds=tuple(cfg.seeds) if cfg.seed_seq else cfg.seeds[0],
+        dims=cfg.dims,
+        lr=cfg.lrs if cfg.lr_seq else cfg.lrs[0],
+        noise_std=cfg.sigmas if cfg.sigma_seq else cfg.sigmas[0],
+        steps=cfg.steps,
+    )
+
+
 def label_noise_sgd(
     xs,
     ys,
@@ -420,179 +685,25 @@ def label_noise_sgd(
         non-finite or explode; the message names the step and the seed and
         suggests a smaller learning rate.
     """
-    d = _checks.dims_tuple(dims)
-    d = _checks.dims_tuple(d, min_width=min(d[0], d[-1]), what=" = min(d_0, d_L): the network could not represent "
-                           "every end-to-end matrix")
-    xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
-    t = _checks.finite_array(targets, "targets", ndim=1)
-    n = xs.shape[0]
-    if t.shape[0] != n:
-        raise ValueError(f"targets has length {t.shape[0]} but there are n = {n} samples")
-    lr_list, lr_seq = _per_chain(lr, "lr", allow_zero=False)
-    sigma_list, sigma_seq = _per_chain(noise_std, "noise_std", allow_zero=True)
-    steps = _checks.integer(steps, "steps", 0)
-    _checks.positive(init_scale, "init_scale")
-    max_final_steps = _checks.integer(max_final_steps, "max_final_steps", 0)
-    final_tol = _checks.positive(final_tol, "final_tol")
-    every = max(1, steps // 200) if record_every is None else _checks.integer(record_every, "record_every", 1)
-    if batch_size is not None:
-        batch_size = _checks.integer(batch_size, "batch_size", 1)
-        if batch_size > n:
-            raise ValueError(f"batch_size = {batch_size} exceeds the number of samples n = {n}")
-        if batch_size == n:
-            batch_size = None
-    chain_seeds, seed_seq = _seed_list(seeds)
-    lengths = {len(v) for v, is_seq in ((chain_seeds, seed_seq), (lr_list, lr_seq), (sigma_list, sigma_seq)) if is_seq}
-    if len(lengths) > 1:
-        raise ValueError(f"seeds, lr and noise_std given as sequences must have one length, got lengths {sorted(lengths)}")
-    C = lengths.pop() if lengths else 1
-    batched = seed_seq or lr_seq or sigma_seq
-    chain_seeds = chain_seeds * C if not seed_seq else chain_seeds
-    lrs = np.array(lr_list * C if not lr_seq else lr_list)
-    sigmas = np.array(sigma_list * C if not sigma_seq else sigma_list)
-    lr, sigma = (lrs if lr_seq else lrs[0]), (sigmas if sigma_seq else sigmas[0])
-    L = len(d) - 1
-
-    streams = [_streams(s) for s in chain_seeds]
-    if initial_weights is None:
-        ws = [np.stack(layer) for layer in zip(*(init_weights(d, init_scale, s) for s in chain_seeds))]
-    else:
-        given = _checks.weight_list(initial_weights)
-        if len(given) != L or any(w.shape[-2:] != (d[l], d[l + 1]) for l, w in enumerate(given)):
-            raise ValueError(f"initial_weights have shapes {[w.shape for w in given]}, expected dims {d}")
-        if given[0].ndim == 2:
-            ws = [np.repeat(w[None], C, axis=0) for w in given]
-        elif given[0].ndim == 3 and given[0].shape[0] == C:
-            ws = [w.copy() for w in given]
-        else:
-            raise ValueError(f"initial_weights need no chain axis or a chain axis of length {C}")
-
-    net = _Network(xs, ys, t, lrs)
-    zero_loss = 0.5 * np.mean(t**2)
-    explode = _EXPLOSION * max(np.sum(t**2), 1e-300) * C + _EXPLOSION * float(np.max(sigmas) ** 2) * n * C
-
-    rec_steps, rec = [], []
-
-    # weights exploding while the residuals stay moderate (growing imbalance between layers)
-    weight_limit = _WEIGHT_EXPLOSION * max(1.0, max(float(np.max(np.abs(w))) for w in ws))
-
-    def record(step):
-        # not finite, or exploded: (max |entry| < limit) is False for NaN as well
-        bad = ~np.all([np.max(np.abs(w), axis=(-2, -1)) < weight_limit for w in ws], axis=0)
-        if bad.any():
-            raise _diverged(step, chain_seeds, bad, lrs, "noisy phase")
-        rec_steps.append(step)
-        rec.append(_measure(ws, net, xs, ys) + tuple(w.copy() for w in ws))
-
+    cfg = _resolve(xs, ys, targets, dims, lr, noise_std, steps, init_scale, seeds, record_every, final_tol,
+                   max_final_steps, batch_size)
+    ws = _starting_weights(cfg, init_scale, initial_weights)
+    net = _Network(cfg.xs, cfg.ys, cfg.targets, cfg.lrs)
+    zero_loss = 0.5 * np.mean(cfg.targets**2)
+    explode = _explosion_threshold(cfg)
+    record = _Recorder(ws, net, cfg)
     bar = None
     if progress:
         from tqdm import tqdm  # plain text on stderr: no widget dependency, removed from the rendered book
 
-        bar = tqdm(total=steps, desc=f"label-noise SGD ({C} chain{'s' if C > 1 else ''})", leave=False)
-
+        C = cfg.chains
+        bar = tqdm(total=cfg.steps, desc=f"label-noise SGD ({C} chain{'s' if C > 1 else ''})", leave=False)
     with np.errstate(over="ignore", invalid="ignore"):
-        record(0)
-        def draw(block):
-            """Labels (block, C, n) for the next ``block`` steps, or (labels, rows) with mini-batches."""
-            if batch_size is None:
-                noise = np.stack([g[1].standard_normal((block, n)) for g in streams], axis=1)
-                return t + sigmas[:, None] * noise, None
-            rows = np.stack([np.argsort(g[2].random((block, n)), axis=1)[:, :batch_size] for g in streams], axis=1)
-            noise = np.stack([g[1].standard_normal((block, batch_size)) for g in streams], axis=1)
-            return t[rows] + sigmas[:, None] * noise, rows
-
-        # The label noise of the next block is drawn in a background thread while this one trains
-        # (numpy releases the GIL while it fills the arrays); each chain's stream is consumed in
-        # order, so the numbers are those of a sequential draw.
-        lr_over_b = None if batch_size is None else lrs[:, None] / batch_size
-        block_len = max(16, _NOISE_ENTRIES // (C * (batch_size or n)))
-        step = 0
         try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pending = pool.submit(draw, min(block_len, steps)) if steps else None
-                while step < steps:
-                    block = min(block_len, steps - step)
-                    labels, rows = pending.result()
-                    if step + block < steps:
-                        pending = pool.submit(draw, min(block_len, steps - step - block))
-                    for k in range(block):
-                        if rows is None:
-                            r = _step(ws, net, labels[k])
-                        else:
-                            r = _step(ws, net, labels[k], rows[k], lr_over_b)
-                        rr = r.ravel()
-                        if not (rr @ rr < explode):  # also catches NaN
-                            bad = ~(np.sum(r * r, axis=1) < explode / C)
-                            raise _diverged(step + k, chain_seeds, bad, lrs, "noisy phase")
-                        if (step + k + 1) % every == 0 or step + k + 1 == steps:
-                            record(step + k + 1)
-                    step += block
-                    if bar is not None:
-                        bar.update(block)
+            record(0)
+            _noisy_phase(ws, net, cfg, explode, record, bar)
         finally:
             if bar is not None:
                 bar.close()
-
-        # noise-free phase: full-batch gradient descent until the loss is back to ~0
-        active = np.ones(C, dtype=bool)
-        final_steps = np.zeros(C, dtype=int)
-        clean = np.broadcast_to(t, (C, n))
-        done = 0
-        while active.any() and done < max_final_steps:
-            saved = [w[~active].copy() for w in ws]
-            chunk = min(_FINAL_CHECK, max_final_steps - done)
-            for k in range(chunk):
-                r = _step(ws, net, clean)
-            for w, s in zip(ws, saved):  # converged chains stay where they were
-                w[~active] = s
-            rr = r.ravel()
-            if not (rr @ rr < explode):
-                bad = ~(np.sum(r * r, axis=1) < explode / C)
-                raise _diverged(steps + done + chunk, chain_seeds, bad & active, lrs, "noise-free phase")
-            done += chunk
-            final_steps[active] += chunk
-            loss = _measure(ws, net, xs, ys)[0]
-            active &= ~(loss <= final_tol * zero_loss)
-
-    loss, W, s, R = _measure(ws, net, xs, ys)
-    converged = loss <= final_tol * zero_loss
-    if not np.all(converged):
-        warnings.warn(
-            f"the noise-free phase did not reach final_tol = {final_tol:g} within {max_final_steps} steps for "
-            f"seed(s) {[chain_seeds[c] for c in np.flatnonzero(~converged)]}; relative loss "
-            f"{np.max(loss) / zero_loss:.3g}",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-
-    def unbatch(a):
-        return a if batched else a[0]
-
-    def hist(i):
-        a = np.stack([r[i] for r in rec])
-        return a if batched else a[:, 0]
-
-    history = History(
-        steps=np.array(rec_steps),
-        loss=hist(0),
-        nuclear_norm=np.stack([r[2].sum(axis=-1) for r in rec]) if batched else np.array([r[2][0].sum() for r in rec]),
-        R=hist(3),
-        singular_values=hist(2),
-        end_to_end=hist(1),
-        weights=[hist(4 + l) for l in range(L)],
-    )
-    return TrainingRun(
-        weights=[unbatch(w) for w in ws],
-        end_to_end=unbatch(W),
-        loss=unbatch(loss),
-        nuclear_norm=unbatch(s.sum(axis=-1)),
-        R=unbatch(R),
-        converged=unbatch(converged),
-        final_steps=unbatch(final_steps),
-        history=history,
-        seeds=tuple(chain_seeds) if seed_seq else chain_seeds[0],
-        dims=d,
-        lr=lr,
-        noise_std=sigma,
-        steps=steps,
-    )
+        final_steps = _noise_free_phase(ws, net, cfg, explode, zero_loss)
+    return _package(ws, net, cfg, record.records, final_steps, zero_loss)

@@ -232,3 +232,20 @@ def test_positive_check_messages(value, allow_zero, message):
 def test_init_weights_rejects_a_non_number_scale():
     with pytest.raises(ValueError, match="init_scale must be a number, got None"):
         init_weights((3, 3, 3), None)
+
+
+def test_history_records_are_consistent(sensing):
+    # every record holds one step's measurements of the same weights: W~ = W_1 ... W_L, ||W~||_*, R, loss
+    pb = sensing
+    for seeds in (3, [3, 5]):
+        run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 7, 6, 6), lr=0.05, noise_std=0.3, steps=60,
+                              record_every=25, seeds=seeds, progress=False)
+        h = run.history
+        assert list(h.steps) == [0, 25, 50, 60]
+        for k in range(len(h.steps)):
+            layers = [w[k] for w in h.weights]
+            np.testing.assert_allclose(end_to_end(layers), h.end_to_end[k], rtol=1e-12, atol=1e-14)
+            e2e = h.end_to_end[k].reshape(-1, 6, 6)  # (C, d_0, d_L), C = 1 for a single chain
+            np.testing.assert_allclose([nuclear_norm(e) for e in e2e], np.ravel(h.nuclear_norm[k]), rtol=1e-10)
+            np.testing.assert_allclose(regularizer(layers, pb.xs, pb.ys), h.R[k], rtol=1e-10)
+            np.testing.assert_allclose(h.singular_values[k].sum(axis=-1), h.nuclear_norm[k], rtol=1e-12)
