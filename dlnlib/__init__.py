@@ -22,7 +22,7 @@ from .kronecker import KroneckerFactors, kronecker_factors, product_design, seco
 from .problems import Problem, completion_from_pattern, gaussian_sensing, matrix_completion
 from .training import label_noise_sgd
 from .convex import min_nuclear_norm
-from .network import end_to_end, jacobian, layer_gradients, partial_products, predict, squared_loss
+from .network import end_to_end, jacobian, layer_gradients, random_weights, partial_products, predict, squared_loss
 from .regularizer import regularizer, regularizer_gradient, regularizer_kron, regularizer_kron_terms, regularizer_terms
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "predict",
     "predicted_drift",
     "product_design",
+    "random_weights",
     "regularizer",
     "regularizer_gradient",
     "regularizer_kron",

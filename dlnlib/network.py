@@ -345,3 +345,47 @@ def jacobian_derivative(weights: Sequence[np.ndarray], xs, ys, direction, coeffi
     K = (xs * c[:, None]).T @ ys  # sum_i c_i x_i y_i^T
     out = [dA.T @ K @ B.T + A.T @ K @ dB.T for A, B, dA, dB in zip(lefts, rights, d_lefts, d_rights)]
     return np.concatenate([o.ravel() for o in out])
+
+
+def random_weights(dims, rng: np.random.Generator, *, spread: float = 0.0) -> list[np.ndarray]:
+    """A random network: Gaussian layers with random overall scales.
+
+    .. math:: W_l = e^{\\,\\text{spread} \\cdot g_l} \\, Z_l / \\sqrt{d_{l-1}},
+              \\qquad (Z_l)_{jk}, \\, g_l \\sim \\mathcal N(0, 1),
+
+    so that products of layers stay of order one for ``spread = 0``, and
+    ``spread > 0`` makes the layers unbalanced (one layer large, another
+    small). For a random factorization of a *given* matrix use
+    :func:`dlnlib.construction.random_factorization`.
+
+    Parameters
+    ----------
+    dims : sequence of int
+        ``(d_0, ..., d_L)``, ``L >= 2``.
+    rng : numpy.random.Generator
+    spread : float, optional
+        Standard deviation of the log-scales (``>= 0``).
+
+    Returns
+    -------
+    list of ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``dims`` is invalid or ``spread`` is negative or not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [w.shape for w in random_weights((3, 4, 2), np.random.default_rng(0))]
+    [(3, 4), (4, 2)]
+    """
+    d = _checks.dims_tuple(dims)
+    spread = float(_checks.finite_array(spread, "spread", ndim=0))
+    if spread < 0:
+        raise ValueError(f"spread must be nonnegative, got {spread!r}")
+    return [
+        np.exp(spread * rng.standard_normal()) * rng.standard_normal((a, b)) / np.sqrt(a)
+        for a, b in zip(d[:-1], d[1:])
+    ]
