@@ -5,6 +5,7 @@ One module per idea, named after the math:
 - :mod:`dlnlib.network`: the deep linear network ``W~ = W_1 ... W_L`` and ``P(x, y) = x^T W~ y``;
 - :mod:`dlnlib.regularizer`: the label-noise regularizer ``R`` and its Kronecker form;
 - :mod:`dlnlib.depth_two`: the exact minimum of ``R`` at depth two, for any data;
+- :mod:`dlnlib.induced`: the smallest ``R`` over all factorizations of ``W~``, for any data and depth;
 - :mod:`dlnlib.bound`: the nuclear-norm lower bound on ``R``;
 - :mod:`dlnlib.construction`: the factorization that attains the bound;
 - :mod:`dlnlib.kronecker`: the Kronecker assumption on the data and how far data are from it;
@@ -17,6 +18,7 @@ One module per idea, named after the math:
 from .bound import lower_bound, nuclear_norm
 from .depth_two import depth_two_factorization, depth_two_minimum
 from .drift import predicted_drift
+from .induced import compress, min_regularizer
 from .construction import construction_scales, optimal_factorization
 from .kronecker import KroneckerFactors, kronecker_factors, product_design, second_moment
 from .problems import Problem, completion_from_pattern, gaussian_sensing, matrix_completion
@@ -29,6 +31,7 @@ __all__ = [
     "KroneckerFactors",
     "Problem",
     "completion_from_pattern",
+    "compress",
     "construction_scales",
     "depth_two_factorization",
     "depth_two_minimum",
@@ -41,6 +44,7 @@ __all__ = [
     "lower_bound",
     "matrix_completion",
     "min_nuclear_norm",
+    "min_regularizer",
     "nuclear_norm",
     "optimal_factorization",
     "partial_products",

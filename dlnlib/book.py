@@ -245,7 +245,7 @@ def subplots(ncols: int = 1, nrows: int = 1, height: float = 3.4, **kwargs):
     ----------
     ncols, nrows : int, optional
     height : float, optional
-        Height in inches (the width is the column's, :data:`COLUMN_INCHES`).
+        Height in inches (the width is the column's, 8.6 inches).
     **kwargs
         Passed to ``matplotlib.pyplot.subplots`` (``sharey=True``, ...).
 
