@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["min_nuclear_norm"]
+__all__ = ["min_nuclear_norm", "round_rank"]
 
 
 #: End of the error message for a singular weight (see :func:`dlnlib._checks.invertible`).
@@ -117,3 +117,47 @@ def min_nuclear_norm(xs, ys, targets, X=None, Y=None, *, solver: str | None = No
     if misfit > 1e-6 * max(1.0, np.max(np.abs(t))):
         raise ValueError(f"the convex solver {name} ({status}) misses the constraints by {misfit:.3g}")
     return np.linalg.solve(X, np.linalg.solve(Y.T, Vval.T).T)
+
+
+def round_rank(W, rtol: float = 1e-6) -> tuple[np.ndarray, int]:
+    """Round the singular values of a solver's answer that are solver noise to zero.
+
+    .. math:: W_r = \\sum_{k : \\sigma_k > \\text{rtol} \\, \\sigma_1} \\sigma_k u_k v_k^\\top
+
+    Interior-point solvers return low-rank minimizers with singular values of
+    order ``1e-8`` where the exact answer has zeros; functions that need a
+    rank (:func:`dlnlib.induced.min_regularizer`,
+    :func:`dlnlib.construction.optimal_factorization`) would otherwise see a
+    full-rank matrix with nearly singular directions.
+
+    Parameters
+    ----------
+    W : array_like, shape (d_0, d_L)
+    rtol : float, optional
+        Singular values at or below ``rtol`` times the largest are set to zero
+        (``0 < rtol < 1``).
+
+    Returns
+    -------
+    W_r : ndarray, shape (d_0, d_L)
+    rank : int
+
+    Raises
+    ------
+    ValueError
+        If ``W`` is not a finite matrix or ``rtol`` is not in ``(0, 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W_r, r = round_rank(np.diag([2.0, 1e-9]))
+    >>> r, float(W_r[1, 1])
+    (1, 0.0)
+    """
+    W = _checks.finite_array(W, "W", ndim=2)
+    rtol = _checks.positive(rtol, "rtol")
+    if rtol >= 1:
+        raise ValueError(f"rtol must be below 1, got {rtol!r}")
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    r = 0 if s.size == 0 or s[0] == 0 else int(np.sum(s > rtol * s[0]))
+    return (U[:, :r] * s[:r]) @ Vt[:r], r

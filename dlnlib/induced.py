@@ -41,7 +41,7 @@ from .construction import optimal_factorization
 from .depth_two import depth_two_moments
 from .kronecker import kronecker_factors
 
-__all__ = ["RANK_RTOL", "compress", "fibre_minima", "gauge_sweep", "min_regularizer"]
+__all__ = ["RANK_RTOL", "compress", "fibre_minima", "gauge_sweep", "least_regularizer_interpolant", "min_regularizer"]
 
 
 def _sym_roots(M: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -408,3 +408,116 @@ def min_regularizer(
         core = ws[l][best]
         padded[l][: core.shape[0], : core.shape[1]] = core
     return float(values[best]), padded
+
+
+def least_regularizer_interpolant(
+    xs,
+    ys,
+    targets,
+    dims,
+    starts,
+    *,
+    seed: int = 0,
+    jitter: float = 1e-3,
+    tol: float = 1e-10,
+    max_rounds: int = 40,
+) -> tuple[float, list[np.ndarray], np.ndarray]:
+    """A local minimizer of ``R`` over the interpolating networks: where label noise should land.
+
+    .. math:: \\min_{W_1, \\dots, W_L} R(W_1, \\dots, W_L) \\quad \\text{s.t.} \\quad
+              x_i^\\top W_1 \\cdots W_L \\, y_i = t_i \\;\\; (i = 1, \\dots, n),
+
+    equivalently the interpolating ``W~`` of least induced regularizer
+    ``R*(W~)`` (:func:`min_regularizer`). Solved in the weights, where the
+    problem is smooth, by an augmented Lagrangian: L-BFGS (scipy) on
+    ``R + lambda^T c + (mu / 2) ||c||^2`` with ``c_i = P_i - t_i``, then
+    ``lambda += mu c`` and ``mu`` doubled, until ``||c|| <= tol ||t||``.
+    Each start is a candidate end-to-end matrix: it is factorized
+    optimally (:func:`min_regularizer`) and every layer is moved by a
+    relative ``jitter`` (a rank-deficient start is a saddle the descent
+    cannot leave), and the lowest end point is returned. The problem is not
+    convex; compare the ends of several starts.
+
+    Parameters
+    ----------
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
+    targets : array_like, shape (n,)
+    dims : sequence of int
+        ``(d_0, ..., d_L)``, ``L >= 2``.
+    starts : sequence of array_like, shape (d_0, d_L)
+        Candidate end-to-end matrices to start from (e.g. convex solutions).
+    seed : int, optional
+        Seed of the jitter.
+    jitter : float, optional
+        Relative size of the random move of every start (``>= 0``).
+    tol : float, optional
+        Relative interpolation residual at which a start stops.
+    max_rounds : int, optional
+        Budget of multiplier updates per start.
+
+    Returns
+    -------
+    value : float
+        ``R`` at the best end point.
+    weights : list of ndarray
+        The best end point, widths ``dims``.
+    ends : ndarray, shape (len(starts),)
+        ``R`` at every start's end point (for the spread).
+
+    Raises
+    ------
+    ValueError
+        If inputs are invalid (as :func:`min_regularizer`), ``starts`` is
+        empty, or no start reaches the interpolation tolerance.
+    """
+    from scipy.optimize import minimize
+
+    from .network import flatten, jacobian, predict, unflatten
+    from .regularizer import regularizer, regularizer_gradient
+
+    d = _checks.dims_tuple(dims)
+    xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
+    t = _checks.finite_array(targets, "targets", ndim=1)
+    if t.shape[0] != xs.shape[0]:
+        raise ValueError(f"targets has length {t.shape[0]} but there are n = {xs.shape[0]} samples")
+    if len(starts) == 0:
+        raise ValueError("starts is empty: give at least one candidate end-to-end matrix")
+    jitter = _checks.positive(jitter, "jitter", allow_zero=True)
+    tol = _checks.positive(tol, "tol")
+    max_rounds = _checks.integer(max_rounds, "max_rounds", 1)
+    rng = np.random.default_rng(_checks.integer(seed, "seed", 0))
+    scale = max(float(np.linalg.norm(t)), 1e-300)
+    ends, best = [], None
+    for W0 in starts:
+        _, ws = min_regularizer(W0, xs, ys, d, starts=2, seed=int(rng.integers(2**31)))
+        ws = [w + jitter * np.linalg.norm(w) / np.sqrt(w.size) * rng.standard_normal(w.shape) for w in ws]
+        theta = flatten(ws)
+        lam = np.zeros_like(t)
+        mu = 10 * float(regularizer(ws, xs, ys)) / scale**2
+        for _ in range(max_rounds):
+
+            def objective(th):
+                layers = unflatten(th, d)
+                c = predict(layers, xs, ys) - t
+                value = float(regularizer(layers, xs, ys)) + lam @ c + 0.5 * mu * c @ c
+                grad = flatten(regularizer_gradient(layers, xs, ys)) + jacobian(layers, xs, ys).T @ (lam + mu * c)
+                return value, grad
+
+            theta = minimize(
+                objective, theta, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-12, "ftol": 1e-15}
+            ).x
+            c = predict(unflatten(theta, d), xs, ys) - t
+            lam = lam + mu * c
+            if np.linalg.norm(c) <= tol * scale:
+                break
+            mu *= 2
+        layers = unflatten(theta, d)
+        residual = float(np.linalg.norm(predict(layers, xs, ys) - t)) / scale
+        value = float(regularizer(layers, xs, ys))
+        ends.append(value if residual <= 10 * tol else np.inf)
+        if residual <= 10 * tol and (best is None or value < best[0]):
+            best = (value, layers)
+    if best is None:
+        raise ValueError(f"no start reached the interpolation tolerance {tol:g} within {max_rounds} rounds")
+    return best[0], best[1], np.array(ends)
