@@ -107,6 +107,15 @@ def test_integer_accepts_integral_numbers(good):
     assert dlnlib.lower_bound(W, X, Y, good) == dlnlib.lower_bound(W, X, Y, int(good))
 
 
+def test_integer_rejects_booleans_even_where_their_value_is_in_range():
+    check_boundary(lambda: S.lagrange_identity(1), lambda: S.lagrange_identity(True),
+                   lit("m must be an integer >= 1, got True"))
+    xs, ys = np.eye(2)[[0, 0, 1, 1]], np.eye(2)[[0, 1, 0, 1]]
+    check_boundary(lambda: depth_two_factorization(np.eye(2), xs, ys, 2),
+                   lambda: depth_two_factorization(np.outer([1.0, 0.0], [0.0, 1.0]), xs, ys, True),
+                   lit("width d_1 must be an integer >= 1, got True"))
+
+
 def test_integer_upper_bound():
     check_boundary(lambda: S.hurwitz_certificate(8), lambda: S.hurwitz_certificate(9),
                    lit("n must be at most 8, got 9"))
@@ -509,6 +518,8 @@ def test_book_require_and_check():
     book.require(np.bool_(True), "fine")
     with pytest.raises(ValueError, match=lit("parameter out of range: depth must be at least 2")):
         book.require(1 >= 2, "depth must be at least 2")
+    with pytest.raises(ValueError, match=lit("parameter out of range: positive")):
+        book.require(np.float64(-1.0) > 0, "positive")
     book.check(np.ones(3) > 0, "all positive")
     with pytest.raises(book.ClaimError, match=lit("claim failed: every chain converged")):
         book.check([True, False], "every chain converged")
@@ -850,6 +861,8 @@ def tiny():
         ({"noise_std": np.array([0.0, 0.1])}, {"noise_std": np.array([])}, "noise_std is an empty sequence"),
         ({"steps": 0}, {"steps": -1}, "steps must be an integer >= 0, got -1"),
         ({"steps": 3.0}, {"steps": 2.5}, "steps must be an integer >= 0, got 2.5"),
+        ({"steps": 0}, {"steps": False}, "steps must be an integer >= 0, got False"),
+        ({"max_final_steps": 1}, {"max_final_steps": True}, "max_final_steps must be an integer >= 0, got True"),
         ({"init_scale": 1e-300}, {"init_scale": 0.0}, "init_scale must be a positive finite number, got 0.0"),
         ({"init_scale": 1.0}, {"init_scale": np.nan}, "init_scale must be a positive finite number, got nan"),
         ({"max_final_steps": 0}, {"max_final_steps": -1}, "max_final_steps must be an integer >= 0, got -1"),
