@@ -634,6 +634,23 @@ def test_min_nuclear_norm_solver_failures(small_sensing, monkeypatch):
         dlnlib.min_nuclear_norm(pb.xs, pb.ys, pb.targets, solver="CLARABEL")
 
 
+def test_round_rank_boundaries():
+    from dlnlib.convex import round_rank
+
+    W = np.diag([2.0, 2e-6, 0.0])
+    assert round_rank(W, 1e-6)[1] == 1  # a singular value at rtol * sigma_max is rounded to zero
+    assert round_rank(W, np.nextafter(1e-6, 0.0))[1] == 2
+    W_r, r = round_rank(np.diag([2.0, 1e-9]))
+    assert r == 1 and W_r[1, 1] == 0.0 and W_r[0, 0] == pytest.approx(2.0, rel=1e-15)
+    assert round_rank(np.zeros((2, 3)))[1] == 0
+    check_boundary(lambda: round_rank(W, np.nextafter(1.0, 0.0)), lambda: round_rank(W, 1.0),
+                   lit("rtol must be below 1, got 1.0"))
+    check_boundary(lambda: round_rank(W, 5e-324), lambda: round_rank(W, 0.0),
+                   lit("rtol must be a positive finite number, got 0.0"))
+    with pytest.raises(ValueError, match=lit("W must be 2-dimensional, got shape (1, 3, 3)")):
+        round_rank(W[None])
+
+
 # --- depth two ----------------------------------------------------------------------------------
 
 
@@ -683,6 +700,25 @@ def test_depth_two_width_boundary():
         depth_two_minimum(np.ones(3), xs, ys)
     with pytest.raises(ValueError, match=lit("ys has 4 columns but the network's output dimension is d_L = 2")):
         depth_two_minimum(np.ones((3, 2)), xs, ys)
+
+
+def test_induced_moment_condition():
+    """dlnlib.induced rejects moments whose condition number reaches about 1e14 (its own threshold)."""
+    from dlnlib.induced import fibre_minima, min_regularizer
+
+    W, ys = np.array([[1.0], [2.0]]), np.ones((2, 1))
+
+    def data(top):  # M_x = diag(top, 1)
+        return np.array([[np.sqrt(top), 0.0], [0.0, 1.0]])
+
+    fibre_minima(W, data(1e13), ys, (2, 1, 1), starts=1)
+    message = lit("M_x = sum_i ||y_i||^2 x_i x_i^T is singular (or numerically so): the data do not measure every "
+                  "direction of the factorization, and the minimum of R is not attained")
+    for call in (fibre_minima, min_regularizer):
+        with pytest.raises(ValueError, match=message):
+            call(W, data(1e15), ys, (2, 1, 1), starts=1)
+        with pytest.raises(ValueError, match=lit("M_y = sum_i ||x_i||^2 y_i y_i^T is singular (or numerically so)")):
+            call(W.T, ys, data(1e15), (1, 1, 2), starts=1)
 
 
 # --- drift --------------------------------------------------------------------------------------
