@@ -582,11 +582,13 @@ def _package(ws, net, cfg: _Config, records: list[_Record], final_steps: np.ndar
     """Measure the final weights, warn about chains that did not converge, and build the :class:`TrainingRun`."""
     loss, W, s, R = _measure(ws, net, cfg.xs, cfg.ys)
     converged = loss <= cfg.final_tol * zero_loss
-    if not np.all(converged):
+    # max_final_steps = 0 asks for no noise-free phase: the caller knows the chains may not interpolate
+    if not np.all(converged) and cfg.max_final_steps > 0:
+        late = [cfg.seeds[c] for c in np.flatnonzero(~converged)]
+        listed = ", ".join(map(str, late[:10])) + (f" and {len(late) - 10} more" if len(late) > 10 else "")
         warnings.warn(
             f"the noise-free phase did not reach final_tol = {cfg.final_tol:g} within {cfg.max_final_steps} steps "
-            f"for seed(s) {[cfg.seeds[c] for c in np.flatnonzero(~converged)]}; relative loss "
-            f"{np.max(loss) / zero_loss:.3g}",
+            f"for seed(s) [{listed}]; relative loss {np.max(loss) / zero_loss:.3g}",
             RuntimeWarning,
             stacklevel=3,  # the caller of label_noise_sgd
         )
@@ -683,7 +685,8 @@ def label_noise_sgd(
     max_final_steps : int, optional
         Cap on the noise-free phase (default 50 000). A chain that does not
         reach ``final_tol`` is reported with ``converged = False`` and a
-        :class:`RuntimeWarning`.
+        :class:`RuntimeWarning` (no warning for ``max_final_steps = 0``,
+        which asks for no noise-free phase at all).
     batch_size : int, optional
         If given, each noisy step uses a fresh uniform mini-batch of this many
         distinct samples per chain (mean loss over the mini-batch) instead of

@@ -151,6 +151,15 @@ def test_unconverged_noise_free_phase_warns(sensing):
     pb = sensing
     with pytest.warns(RuntimeWarning, match="did not reach final_tol"):
         run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.5, steps=50,
+                              max_final_steps=1, progress=False)
+    assert not run.converged
+
+
+def test_no_noise_free_phase_asked_means_no_warning(sensing):
+    pb = sensing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.5, steps=50,
                               max_final_steps=0, progress=False)
     assert not run.converged
 

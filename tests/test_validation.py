@@ -983,9 +983,9 @@ def test_divergence_in_the_noise_free_phase_names_it(tiny):
 
 def test_unconverged_run_warns_naming_the_seeds(tiny):
     with pytest.warns(RuntimeWarning, match=lit(
-            "the noise-free phase did not reach final_tol = 1e-06 within 0 steps for seed(s) [4, 5]; relative loss")):
-        dlnlib.label_noise_sgd(tiny.xs, tiny.ys, tiny.targets, (3, 3, 3), lr=0.01, noise_std=0.0, steps=0,
-                               seeds=[4, 5], max_final_steps=0, progress=False)
+            "the noise-free phase did not reach final_tol = 1e-06 within 1 steps for seed(s) [4, 5]; relative loss")):
+        dlnlib.label_noise_sgd(tiny.xs, tiny.ys, tiny.targets, (3, 3, 3), lr=0.001, noise_std=0.0, steps=0,
+                               seeds=[4, 5], max_final_steps=1, progress=False)
 
 
 # --- symbolic -----------------------------------------------------------------------------------
