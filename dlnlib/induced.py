@@ -41,7 +41,15 @@ from .construction import optimal_factorization
 from .depth_two import depth_two_moments
 from .kronecker import kronecker_factors
 
-__all__ = ["RANK_RTOL", "compress", "fibre_minima", "gauge_sweep", "least_regularizer_interpolant", "min_regularizer"]
+__all__ = [
+    "RANK_RTOL",
+    "compress",
+    "fibre_minima",
+    "gauge_sweep",
+    "induced_gradient",
+    "least_regularizer_interpolant",
+    "min_regularizer",
+]
 
 
 def _sym_roots(M: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -80,10 +88,54 @@ def _terms(ws, xs, ys) -> np.ndarray:
     return total
 
 
+def _sweep(ws, xs, ys) -> tuple[list[np.ndarray], np.ndarray]:
+    """One forward-and-back sweep of optimal gauges on stacked cores; returns (layers, healthy starts).
+
+    With ``S`` the rows ``||H_{k+1} y_i|| x_i^T F_k`` and ``T`` the rows
+    ``||x_i^T F_{k-1}|| (H_k y_i)^T`` (so ``M = S^T S``, ``N = T^T T``), QR
+    factors ``S = Q_S R_S``, ``T = Q_T R_T`` and the SVD
+    ``R_S R_T^T = U Sigma V^T``, the gauge ``G = R_S^{-1} U Sigma^{1/2}`` gives
+    ``||R_S G||_F^2 = ||G^{-1} R_T^T||_F^2 = tr Sigma``, the minimum
+    ``tr (M^{1/2} N M^{1/2})^{1/2}`` of each of the two terms. Working with the
+    factors ``R_S``, ``R_T`` instead of ``M``, ``N`` halves the condition
+    numbers involved. A start whose ``R_S`` or ``R_T`` is numerically singular
+    is marked unhealthy and left unchanged.
+    """
+    L = len(ws)
+    batch = ws[0].shape[:-2]
+    d0 = xs.shape[1]
+    healthy = np.ones(batch, dtype=bool)
+    for k in [*range(1, L), *range(L - 2, 0, -1)]:  # 1-based split after layer k
+        F_prev = _chain(ws, 0, k - 1, d0, batch)  # F_{k-1}
+        F = F_prev @ ws[k - 1]  # F_k
+        H_next = _chain(ws, k + 1, L, ws[k].shape[-1], batch)  # H_{k+1}
+        H = ws[k] @ H_next  # H_k
+        b = np.sum((ys @ np.swapaxes(H_next, -1, -2)) ** 2, axis=-1)  # ||H_{k+1} y_i||^2
+        a = np.sum((xs @ F_prev) ** 2, axis=-1)  # ||x_i^T F_{k-1}||^2
+        S = (xs @ F) * np.sqrt(b)[..., None]
+        T = (ys @ np.swapaxes(H, -1, -2)) * np.sqrt(a)[..., None]
+        R_S = np.linalg.qr(S, mode="r")
+        R_T = np.linalg.qr(T, mode="r")
+        diag = np.abs(np.concatenate([np.diagonal(R_S, axis1=-2, axis2=-1), np.diagonal(R_T, axis1=-2, axis2=-1)], -1))
+        ok = np.all(diag > 1e-13 * diag.max(axis=-1, keepdims=True), axis=-1) & np.all(np.isfinite(diag), axis=-1)
+        healthy &= ok
+        eye = np.eye(R_S.shape[-1])
+        R_S = np.where(healthy[..., None, None], R_S, eye)
+        R_T = np.where(healthy[..., None, None], R_T, eye)
+        U, sigma, _ = np.linalg.svd(R_S @ np.swapaxes(R_T, -1, -2))
+        root = np.sqrt(sigma)[..., None, :]
+        G = np.linalg.solve(R_S, U * root)  # R_S^{-1} U Sigma^{1/2}
+        G_inv = np.swapaxes(U / root, -1, -2) @ R_S  # Sigma^{-1/2} U^T R_S
+        keep = ~healthy[..., None, None]
+        ws[k - 1] = np.where(keep, ws[k - 1], ws[k - 1] @ G)
+        ws[k] = np.where(keep, ws[k], G_inv @ ws[k])
+    return ws, healthy
+
+
 def gauge_sweep(weights, xs, ys) -> list[np.ndarray]:
     """One sweep of exact gauge steps ``k = 1, ..., L-1, ..., 1`` on core factorizations.
 
-    At each split the gauge ``G = P^{1/2}`` with ``P = M^{-1} # N`` (the matrix
+    At each split the gauge ``G`` with ``G G^T = M^{-1} # N`` (the matrix
     geometric mean ``M^{-1/2} (M^{1/2} N M^{1/2})^{1/2} M^{-1/2}``) replaces
     ``W_k, W_{k+1}`` by ``W_k G, G^{-1} W_{k+1}``; it minimizes ``R`` over all
     gauges at that split, so ``R`` never increases (module docstring).
@@ -105,30 +157,16 @@ def gauge_sweep(weights, xs, ys) -> list[np.ndarray]:
     Raises
     ------
     ValueError
-        If a gauge problem is degenerate (``M`` or ``N`` singular).
+        If a gauge problem is degenerate (``M`` or ``N`` numerically singular).
     """
     ws = [np.array(w, dtype=float) for w in _checks.weight_list(weights)]
     xs, ys = _checks.data_pair(xs, ys, ws[0].shape[-2], ws[-1].shape[-1])
-    L = len(ws)
-    batch = ws[0].shape[:-2]
-    d0, dL = xs.shape[1], ys.shape[1]
-    for k in [*range(1, L), *range(L - 2, 0, -1)]:  # 1-based split after layer k
-        F_prev = _chain(ws, 0, k - 1, d0, batch)  # F_{k-1}
-        F = F_prev @ ws[k - 1]  # F_k
-        H_next = _chain(ws, k + 1, L, ws[k].shape[-1], batch)  # H_{k+1}
-        H = ws[k] @ H_next  # H_k
-        b = np.sum((ys @ np.swapaxes(H_next, -1, -2)) ** 2, axis=-1)  # ||H_{k+1} y_i||^2
-        a = np.sum((xs @ F_prev) ** 2, axis=-1)  # ||x_i^T F_{k-1}||^2
-        XF = xs @ F  # rows x_i^T F_k
-        YH = ys @ np.swapaxes(H, -1, -2)  # rows (H_k y_i)^T
-        M = np.swapaxes(XF * b[..., None], -1, -2) @ XF
-        N = np.swapaxes(YH * a[..., None], -1, -2) @ YH
-        Mh, Mh_inv = _sym_roots(M, f"the gauge problem's M at split {k}")
-        C, _ = _sym_roots(Mh @ N @ Mh, f"the gauge problem's N at split {k}")
-        P = Mh_inv @ C @ Mh_inv
-        G, G_inv = _sym_roots(P, f"the optimal gauge at split {k}")
-        ws[k - 1] = ws[k - 1] @ G
-        ws[k] = G_inv @ ws[k]
+    ws, healthy = _sweep(ws, xs, ys)
+    if not np.all(healthy):
+        raise ValueError(
+            "a gauge problem is singular (or numerically so): the data do not measure every direction of the "
+            "factorization, and the minimum of R is not attained"
+        )
     return ws
 
 
@@ -244,7 +282,10 @@ def _core_starts(W, xs, ys, r: int, L: int, starts: int, rng) -> list[np.ndarray
     for _ in range(starts - len(firsts)):
         ws = [w.copy() for w in base]
         for k in range(L - 1):
-            G = np.exp(rng.standard_normal()) * (np.eye(r) + rng.standard_normal((r, r)) / np.sqrt(r))
+            # a random gauge of condition number at most e^2: orthogonal x log-normal diagonal x orthogonal
+            Q1, _ = np.linalg.qr(rng.standard_normal((r, r)))
+            Q2, _ = np.linalg.qr(rng.standard_normal((r, r)))
+            G = np.exp(rng.standard_normal()) * (Q1 * np.exp(np.clip(0.5 * rng.standard_normal(r), -1, 1))) @ Q2
             ws[k] = ws[k] @ G
             ws[k + 1] = np.linalg.solve(G, ws[k + 1])
         stack.append(ws)
@@ -284,16 +325,23 @@ def _descend(W, xs, ys, r, L, starts, seed, tol, max_sweeps):
     values = _terms(ws, xs, ys)
     active = np.ones(values.shape[0], dtype=bool)
     for _ in range(max_sweeps):
-        new = gauge_sweep([w[active] for w in ws], xs, ys)
-        new_values = _terms(new, xs, ys)
         idx = np.flatnonzero(active)
+        new, healthy = _sweep([w[idx] for w in ws], xs, ys)
+        new_values = _terms(new, xs, ys)
         for l in range(L):
             ws[l][idx] = new[l]
-        done = values[idx] - new_values <= tol * values[idx]
-        values[idx] = new_values
+        values[idx[~healthy]] = np.inf  # a degenerate start is dropped
+        done = ~healthy | (values[idx] - new_values <= tol * values[idx])
+        values[idx[healthy]] = new_values[healthy]
         active[idx[done]] = False
         if not active.any():
             break
+    if not np.isfinite(values).any():
+        raise ValueError(
+            "every start met a singular gauge problem: the data do not measure every direction of the "
+            "factorization (or W is numerically rank-deficient: round its rank first, dlnlib.convex.round_rank)"
+        )
+    active &= np.isfinite(values)
     if active.any():
         warnings.warn(
             f"min_regularizer: {int(active.sum())} of {values.size} starts did not converge to tol = {tol:g} "
@@ -521,3 +569,59 @@ def least_regularizer_interpolant(
     if best is None:
         raise ValueError(f"no start reached the interpolation tolerance {tol:g} within {max_rounds} rounds")
     return best[0], best[1], np.array(ends)
+
+
+def induced_gradient(W, xs, ys, dims, **kwargs) -> tuple[float, np.ndarray]:
+    """Value and gradient of the induced regularizer ``R*(W)`` at a full-rank ``W``.
+
+    By the envelope theorem the gradient of a minimum is the gradient of
+    the minimized function at the minimizer, along any lift of the
+    perturbation: with the optimal factorization ``W_1 ... W_L`` of
+    :func:`min_regularizer` and ``H_1 = W_2 ... W_L`` (square and invertible
+    when ``rank W = d_L``),
+
+    .. math:: \\nabla_W R^\\star(W) = \\nabla_{W_1} R \\; H_1^{-\\top},
+
+    since ``W + E = (W_1 + E H_1^{-1}) H_1``; when instead ``rank W = d_0``,
+    ``F_{L-1} = W_1 ... W_{L-1}`` is invertible and the gradient is
+    ``F_{L-1}^{-T} grad_{W_L} R``. At rank-deficient ``W`` the induced
+    regularizer is not differentiable in the directions that raise the rank
+    (as the nuclear norm is not), and no gradient is returned.
+
+    Parameters
+    ----------
+    W : array_like, shape (d_0, d_L)
+        Of full rank ``min(d_0, d_L)``.
+    xs, ys, dims
+        As in :func:`min_regularizer`.
+    **kwargs
+        Passed to :func:`min_regularizer` (``starts``, ``seed``, ``tol``, ...).
+
+    Returns
+    -------
+    value : float
+        ``R*(W)``.
+    gradient : ndarray, shape (d_0, d_L)
+
+    Raises
+    ------
+    ValueError
+        As :func:`min_regularizer`, or if ``W`` is not of full rank.
+    """
+    from .regularizer import regularizer_gradient
+
+    value, ws = min_regularizer(W, xs, ys, dims, **kwargs)
+    W = np.asarray(W, dtype=float)
+    d0, dL = W.shape
+    r = _checks.numerical_rank(np.linalg.svd(W, compute_uv=False), W.shape)
+    if r < min(d0, dL):
+        raise ValueError(
+            f"W has rank {r} < min(d_0, d_L) = {min(d0, dL)}: R* is not differentiable at rank-deficient matrices"
+        )
+    core = compress(ws)  # the width-r core: square invertible partial products
+    grads = regularizer_gradient(core, xs, ys)
+    if r == dL:
+        H1 = reduce(np.matmul, core[1:])  # r x d_L = d_L x d_L
+        return value, np.linalg.solve(H1, grads[0].T).T
+    F = reduce(np.matmul, core[:-1])  # d_0 x r = d_0 x d_0
+    return value, np.linalg.solve(F.T, grads[-1])

@@ -152,3 +152,22 @@ def test_least_regularizer_interpolant_at_depth_two_is_the_weighted_convex_solut
     assert ends.shape == (2,) and np.all(np.isfinite(ends))
     with pytest.raises(ValueError, match="starts is empty"):
         least_regularizer_interpolant(p.xs, p.ys, p.targets, (4, 4, 4), [])
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 3), (4, 3, 3), (3, 4, 4), (3, 3, 2)])
+def test_induced_gradient_matches_central_differences(shape):
+    from dlnlib.induced import induced_gradient
+
+    d0, dL, L = shape
+    rng = np.random.default_rng(sum(shape))
+    xs, ys = rng.standard_normal((20, d0)), rng.standard_normal((20, dL))
+    W = rng.standard_normal((d0, dL))
+    dims = (d0, *[max(d0, dL)] * (L - 1), dL)
+    value, grad = induced_gradient(W, xs, ys, dims)
+    assert np.isclose(value, min_regularizer(W, xs, ys, dims)[0])
+    E = rng.standard_normal((d0, dL))
+    h = 1e-5
+    fd = (min_regularizer(W + h * E, xs, ys, dims)[0] - min_regularizer(W - h * E, xs, ys, dims)[0]) / (2 * h)
+    assert abs(fd - np.sum(grad * E)) < 1e-4 * max(1.0, abs(fd))
+    with pytest.raises(ValueError, match="not differentiable at rank-deficient"):
+        induced_gradient(low_rank(rng, d0, dL, 1), xs, ys, dims)
