@@ -469,6 +469,7 @@ def least_regularizer_interpolant(
     jitter: float = 1e-3,
     tol: float = 1e-10,
     max_rounds: int = 40,
+    maxiter: int = 5000,
 ) -> tuple[float, list[np.ndarray], np.ndarray]:
     """A local minimizer of ``R`` over the interpolating networks: where label noise should land.
 
@@ -503,6 +504,9 @@ def least_regularizer_interpolant(
         Relative interpolation residual at which a start stops.
     max_rounds : int, optional
         Budget of multiplier updates per start.
+    maxiter : int, optional
+        Budget of L-BFGS iterations per multiplier update. A start that does
+        not reach ``tol`` within the budgets reports ``inf`` in ``ends``.
 
     Returns
     -------
@@ -534,6 +538,7 @@ def least_regularizer_interpolant(
     jitter = _checks.positive(jitter, "jitter", allow_zero=True)
     tol = _checks.positive(tol, "tol")
     max_rounds = _checks.integer(max_rounds, "max_rounds", 1)
+    maxiter = _checks.integer(maxiter, "maxiter", 1)
     rng = np.random.default_rng(_checks.integer(seed, "seed", 0))
     scale = max(float(np.linalg.norm(t)), 1e-300)
     ends, best = [], None
@@ -553,7 +558,7 @@ def least_regularizer_interpolant(
                 return value, grad
 
             theta = minimize(
-                objective, theta, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-12, "ftol": 1e-15}
+                objective, theta, jac=True, method="L-BFGS-B", options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15}
             ).x
             c = predict(unflatten(theta, d), xs, ys) - t
             lam = lam + mu * c
