@@ -1,7 +1,8 @@
 # dln-nuclear: two commands for a newcomer (see README.md)
 #   make book   builds the book into _build/html
-#   make test   runs every test: dlnlib tests, nbval on the notebooks, a strict book build,
-#               and a headless-Chromium check of every page of the built book
+#   make test   runs every test: lint, dlnlib tests and doctests, nbval on the notebooks, every
+#               chapter with a second parameter set, a strict book build, and a headless-Chromium
+#               check of every page of the built book
 # Both create or refresh the virtual environment .venv from requirements.txt first.
 
 PYTHON ?= python3
@@ -16,7 +17,7 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX_STAMP   := _vendor/.mathjax-$(MATHJAX_VERSION)
 JB_BUILD := $(BIN)/jupyter-book build --path-output . -W -n --keep-going
 
-.PHONY: book test venv mathjax unit nbval build-strict browser execute lab bench clean
+.PHONY: book test venv mathjax lint format unit nbval variants build-strict browser execute lab bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,13 +42,31 @@ book: $(STAMP) $(MATHJAX_STAMP)
 	$(JB_BUILD) .
 
 ## Every test. Stops at the first failing stage.
-test: unit nbval build-strict browser
+test: lint unit nbval variants build-strict browser
 
+## ruff: one linter and formatter (pyproject.toml) for dlnlib/, tests/, benchmarks/ and the notebooks
+LINTED := dlnlib tests benchmarks chapters _ext
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+## Apply the formatter (then re-run `make execute` only if code, not just layout, changed)
+format: $(STAMP)
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
+
+## dlnlib tests and the Examples sections of its docstrings
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests --ignore=tests/browser
+	$(BIN)/python -m pytest -q --doctest-modules dlnlib
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
+
+## Every chapter again with the second parameter set in tests/variants/, then a strict build of
+## those outputs (in a temporary copy; the committed notebooks are not touched)
+variants: $(STAMP) $(MATHJAX_STAMP)
+	$(BIN)/python tests/variants/run_variants.py
 
 ## From scratch, so every page's warnings are reported and no stale page survives
 build-strict: $(STAMP) $(MATHJAX_STAMP)

@@ -18,7 +18,10 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     unique = []
     for js in scripts:
         attrs = getattr(js, "attributes", {}) or {}
-        key = (getattr(js, "filename", str(js)) or "", tuple(sorted((k, str(v)) for k, v in attrs.items())))
+        key = (
+            getattr(js, "filename", str(js)) or "",
+            tuple(sorted((k, str(v)) for k, v in attrs.items())),
+        )
         if key in seen:
             continue
         seen.add(key)

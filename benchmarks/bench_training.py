@@ -27,42 +27,91 @@ LR, NOISE = 0.1, 0.5  # the flagship run (seed 0)
 LR_THROUGHPUT = 0.05
 
 
-def chain_steps_per_second(pb, n_chains: int, steps: int, repeats: int) -> float:
+def chain_steps_per_second(
+    pb, n_chains: int, steps: int, repeats: int
+) -> float:
     """Best of ``repeats`` runs of ``steps`` noisy steps (no noise-free phase, no records to speak of)."""
     dims = (D,) * (DEPTH + 1)
     seeds = list(range(n_chains)) if n_chains > 1 else 0
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        with warnings.catch_warnings():  # max_final_steps=0: the (skipped) noise-free phase warns by design
+        with (
+            warnings.catch_warnings()
+        ):  # max_final_steps=0: the (skipped) noise-free phase warns by design
             warnings.simplefilter("ignore", RuntimeWarning)
-            label_noise_sgd(pb.xs, pb.ys, pb.targets, dims, lr=LR_THROUGHPUT, noise_std=NOISE, steps=steps, seeds=seeds,
-                            record_every=steps, max_final_steps=0, progress=False)
+            label_noise_sgd(
+                pb.xs,
+                pb.ys,
+                pb.targets,
+                dims,
+                lr=LR_THROUGHPUT,
+                noise_std=NOISE,
+                steps=steps,
+                seeds=seeds,
+                record_every=steps,
+                max_final_steps=0,
+                progress=False,
+            )
         best = min(best, time.perf_counter() - start)
     return n_chains * steps / best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20_000, help="noisy steps per timing (default 20000)")
-    parser.add_argument("--flagship-steps", type=int, default=200_000, help="noisy steps of the flagship run")
-    parser.add_argument("--repeats", type=int, default=3, help="timings per configuration, best is kept")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=20_000,
+        help="noisy steps per timing (default 20000)",
+    )
+    parser.add_argument(
+        "--flagship-steps",
+        type=int,
+        default=200_000,
+        help="noisy steps of the flagship run",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="timings per configuration, best is kept",
+    )
     args = parser.parse_args()
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, numpy {np.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, numpy {np.__version__}"
+    )
     pb = gaussian_sensing(N, D, D, 1, seed=0)
     single = chain_steps_per_second(pb, 1, args.steps, args.repeats)
-    batched = chain_steps_per_second(pb, 64, max(args.steps // 8, 100), args.repeats)
-    print(f"d = {D}, depth = {DEPTH}, n = {N}, lr = {LR_THROUGHPUT}, noise_std = {NOISE}")
+    batched = chain_steps_per_second(
+        pb, 64, max(args.steps // 8, 100), args.repeats
+    )
+    print(
+        f"d = {D}, depth = {DEPTH}, n = {N}, lr = {LR_THROUGHPUT}, noise_std = {NOISE}"
+    )
     print(f"one chain:           {single:12,.0f} chain-steps/s")
     print(f"64 batched chains:   {batched:12,.0f} chain-steps/s")
-    print(f"batched / single:    {batched / single:12.1f} x   (target >= 20 x)")
-    print(f"time per step:       one chain {1e6 / single:.1f} us, 64 chains {64e6 / batched:.1f} us "
-          f"({1e6 / batched:.2f} us per chain-step)")
+    print(
+        f"batched / single:    {batched / single:12.1f} x   (target >= 20 x)"
+    )
+    print(
+        f"time per step:       one chain {1e6 / single:.1f} us, 64 chains {64e6 / batched:.1f} us "
+        f"({1e6 / batched:.2f} us per chain-step)"
+    )
 
     start = time.perf_counter()
-    run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (D,) * (DEPTH + 1), lr=LR, noise_std=NOISE,
-                          steps=args.flagship_steps, seeds=0, progress=False)
+    run = label_noise_sgd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (D,) * (DEPTH + 1),
+        lr=LR,
+        noise_std=NOISE,
+        steps=args.flagship_steps,
+        seeds=0,
+        progress=False,
+    )
     elapsed = time.perf_counter() - start
     print(
         f"flagship run (depth {DEPTH}, d = {D}, n = {N}, {args.flagship_steps:.0e} noisy steps "

@@ -16,16 +16,40 @@ One module per idea, named after the math:
 """
 
 from .bound import lower_bound, nuclear_norm
+from .construction import construction_scales, optimal_factorization
+from .convex import min_nuclear_norm
 from .depth_two import depth_two_factorization, depth_two_minimum
 from .drift import predicted_drift
 from .induced import compress, min_regularizer
-from .construction import construction_scales, optimal_factorization
-from .kronecker import KroneckerFactors, kronecker_factors, product_design, second_moment
-from .problems import Problem, completion_from_pattern, gaussian_sensing, matrix_completion
+from .kronecker import (
+    KroneckerFactors,
+    kronecker_factors,
+    product_design,
+    second_moment,
+)
+from .network import (
+    end_to_end,
+    jacobian,
+    layer_gradients,
+    partial_products,
+    predict,
+    random_weights,
+    squared_loss,
+)
+from .problems import (
+    Problem,
+    completion_from_pattern,
+    gaussian_sensing,
+    matrix_completion,
+)
+from .regularizer import (
+    regularizer,
+    regularizer_gradient,
+    regularizer_kron,
+    regularizer_kron_terms,
+    regularizer_terms,
+)
 from .training import label_noise_sgd
-from .convex import min_nuclear_norm
-from .network import end_to_end, jacobian, layer_gradients, random_weights, partial_products, predict, squared_loss
-from .regularizer import regularizer, regularizer_gradient, regularizer_kron, regularizer_kron_terms, regularizer_terms
 
 __all__ = [
     "KroneckerFactors",

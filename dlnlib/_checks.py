@@ -17,16 +17,24 @@ import numpy as np
 MAX_CONDITION = 1e10
 
 
-def finite_array(a, name: str, ndim: int | None = None, min_ndim: int | None = None) -> np.ndarray:
+def finite_array(
+    a, name: str, ndim: int | None = None, min_ndim: int | None = None
+) -> np.ndarray:
     """Return ``a`` as a float array, checking its rank and that it is finite."""
     try:
         arr = np.asarray(a, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real numeric array ({exc})") from None
+        raise ValueError(
+            f"{name} must be a real numeric array ({exc})"
+        ) from None
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be {ndim}-dimensional, got shape {arr.shape}"
+        )
     if min_ndim is not None and arr.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimensions, got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite entries")
     return arr
@@ -34,7 +42,11 @@ def finite_array(a, name: str, ndim: int | None = None, min_ndim: int | None = N
 
 def integer(value, name: str, low: int, high: int | None = None) -> int:
     """Check a whole number in ``[low, high]`` (integral floats such as ``3.0`` are accepted)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer():
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not float(value).is_integer()
+    ):
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if int(value) < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -72,7 +84,9 @@ def positive(value, name: str, allow_zero: bool = False) -> float:
         raise ValueError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         kind = "nonnegative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a {kind} finite number, got {value!r}")
+        raise ValueError(
+            f"{name} must be a {kind} finite number, got {value!r}"
+        )
     return v
 
 
@@ -85,8 +99,13 @@ def weight_list(weights: Sequence) -> list[np.ndarray]:
     if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence):
         raise ValueError("weights must be a list of matrices W_1, ..., W_L")
     if len(weights) < 2:
-        raise ValueError(f"depth L = len(weights) must be at least 2, got {len(weights)}")
-    ws = [finite_array(w, f"weights[{l}] (W_{l + 1})", min_ndim=2) for l, w in enumerate(weights)]
+        raise ValueError(
+            f"depth L = len(weights) must be at least 2, got {len(weights)}"
+        )
+    ws = [
+        finite_array(w, f"weights[{l}] (W_{l + 1})", min_ndim=2)
+        for l, w in enumerate(weights)
+    ]
     batch = ws[0].shape[:-2]
     for l, w in enumerate(ws):
         if w.shape[:-2] != batch:
@@ -94,7 +113,9 @@ def weight_list(weights: Sequence) -> list[np.ndarray]:
                 f"weights[{l}] has leading (batch) shape {w.shape[:-2]}, expected {batch} like weights[0]"
             )
         if 0 in w.shape[-2:]:
-            raise ValueError(f"weights[{l}] has an empty dimension: shape {w.shape}")
+            raise ValueError(
+                f"weights[{l}] has an empty dimension: shape {w.shape}"
+            )
     for l in range(len(ws) - 1):
         if ws[l].shape[-1] != ws[l + 1].shape[-2]:
             raise ValueError(
@@ -105,37 +126,53 @@ def weight_list(weights: Sequence) -> list[np.ndarray]:
     return ws
 
 
-def dims_tuple(dims, min_width: int | None = None, what: str = "") -> tuple[int, ...]:
+def dims_tuple(
+    dims, min_width: int | None = None, what: str = ""
+) -> tuple[int, ...]:
     """Check layer dimensions ``(d_0, ..., d_L)`` with ``L >= 2``."""
     try:
         d = tuple(int(k) for k in dims)
     except (TypeError, ValueError):
-        raise ValueError(f"dims must be a sequence of integers (d_0, ..., d_L), got {dims!r}") from None
+        raise ValueError(
+            f"dims must be a sequence of integers (d_0, ..., d_L), got {dims!r}"
+        ) from None
     if any(float(k) != int(k) for k in dims):
         raise ValueError(f"dims must be integers, got {dims!r}")
     if len(d) < 3:
-        raise ValueError(f"dims = (d_0, ..., d_L) needs depth L >= 2, i.e. at least 3 entries, got {d}")
+        raise ValueError(
+            f"dims = (d_0, ..., d_L) needs depth L >= 2, i.e. at least 3 entries, got {d}"
+        )
     if min(d) < 1:
         raise ValueError(f"every dimension must be positive, got dims = {d}")
     if min_width is not None:
         for i, di in enumerate(d[1:-1], start=1):
             if di < min_width:
-                raise ValueError(f"hidden width d_{i} = {di} is below {min_width}{what}")
+                raise ValueError(
+                    f"hidden width d_{i} = {di} is below {min_width}{what}"
+                )
     return d
 
 
-def data_pair(xs, ys, d0: int | None = None, dL: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def data_pair(
+    xs, ys, d0: int | None = None, dL: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Check the inputs ``xs`` (n, d_0) and ``ys`` (n, d_L) of the bilinear model."""
     xs = finite_array(xs, "xs", ndim=2)
     ys = finite_array(ys, "ys", ndim=2)
     if xs.shape[0] != ys.shape[0]:
-        raise ValueError(f"xs and ys must have the same number of rows n, got {xs.shape[0]} and {ys.shape[0]}")
+        raise ValueError(
+            f"xs and ys must have the same number of rows n, got {xs.shape[0]} and {ys.shape[0]}"
+        )
     if xs.shape[0] == 0:
         raise ValueError("xs and ys hold no samples (n = 0)")
     if d0 is not None and xs.shape[1] != d0:
-        raise ValueError(f"xs has {xs.shape[1]} columns but the network's input dimension is d_0 = {d0}")
+        raise ValueError(
+            f"xs has {xs.shape[1]} columns but the network's input dimension is d_0 = {d0}"
+        )
     if dL is not None and ys.shape[1] != dL:
-        raise ValueError(f"ys has {ys.shape[1]} columns but the network's output dimension is d_L = {dL}")
+        raise ValueError(
+            f"ys has {ys.shape[1]} columns but the network's output dimension is d_L = {dL}"
+        )
     return xs, ys
 
 
@@ -145,12 +182,17 @@ def square_matrix(M, name: str, size: int | None = None) -> np.ndarray:
     if M.shape[0] != M.shape[1]:
         raise ValueError(f"{name} must be square, got shape {M.shape}")
     if size is not None and M.shape[0] != size:
-        raise ValueError(f"{name} must be {size} x {size} to match the network, got shape {M.shape}")
+        raise ValueError(
+            f"{name} must be {size} x {size} to match the network, got shape {M.shape}"
+        )
     return M
 
 
 def invertible(
-    M, name: str, size: int | None = None, consequence: str = "; the construction needs its inverse"
+    M,
+    name: str,
+    size: int | None = None,
+    consequence: str = "; the construction needs its inverse",
 ) -> np.ndarray:
     """Check a square matrix that will be inverted: finite, nonsingular, well conditioned.
 

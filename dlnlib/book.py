@@ -257,7 +257,9 @@ def subplots(ncols: int = 1, nrows: int = 1, height: float = 3.4, **kwargs):
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(nrows, ncols, figsize=(COLUMN_INCHES, height), squeeze=False, **kwargs)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(COLUMN_INCHES, height), squeeze=False, **kwargs
+    )
     return fig, list(np.ravel(axes))
 
 
@@ -298,7 +300,11 @@ def _cell(value, spec) -> str:
     return format(value, spec)
 
 
-def print_table(header: Sequence[str], rows: Iterable[Sequence], formats: Sequence[str] | None = None) -> None:
+def print_table(
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    formats: Sequence[str] | None = None,
+) -> None:
     """Print rows as a right-aligned text table.
 
     Parameters
@@ -320,7 +326,10 @@ def print_table(header: Sequence[str], rows: Iterable[Sequence], formats: Sequen
     """
     formats = list(formats) if formats is not None else [".4g"] * len(header)
     body = [[_cell(v, f) for v, f in zip(row, formats)] for row in rows]
-    widths = [max(len(h), *(len(r[k]) for r in body)) if body else len(h) for k, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(r[k]) for r in body)) if body else len(h)
+        for k, h in enumerate(header)
+    ]
     print(" ".join(h.rjust(w) for h, w in zip(header, widths)))
     for r in body:
         print(" ".join(v.rjust(w) for v, w in zip(r, widths)))

@@ -19,6 +19,8 @@ from . import _checks
 def nuclear_norm(M) -> float:
     """Nuclear norm (trace norm, Schatten-1 norm) of a matrix.
 
+    Book: equation :eq:`lb-frobnuc` in :doc:`/chapters/lower_bound`.
+
     .. math:: \\|M\\|_* = \\sum_k \\sigma_k(M)
 
     Parameters
@@ -42,6 +44,8 @@ def nuclear_norm(M) -> float:
 
 def lower_bound(W, X, Y, depth: int) -> float:
     """Lower bound on the reduced regularizer over all depth-``L`` factorizations of ``W``.
+
+    Book: equation :eq:`lb-bound` in :doc:`/chapters/lower_bound`.
 
     .. math:: L \\,(\\|X\\|_F \\|Y\\|_F)^{2/L} \\, \\|X W Y\\|_*^{2 - 2/L}
 

@@ -117,7 +117,10 @@ class AMGMCertificate:
 
     def terms(self) -> list[sp.Poly]:
         """The symmetrized terms ``scale * P[base_k^2 cofactor_k]``, one per ``k``."""
-        return [symmetrize(self.scale * b**2 * c, self.xs) for b, c in zip(self.bases, self.cofactors)]
+        return [
+            symmetrize(self.scale * b**2 * c, self.xs)
+            for b, c in zip(self.bases, self.cofactors)
+        ]
 
     def holds(self) -> bool:
         """Check the certificate exactly, as :func:`verify_amgm_certificate` does.
@@ -165,10 +168,19 @@ def hurwitz_certificate(n: int) -> AMGMCertificate:
     bases, cofactors = [], []
     for k in range(1, n):
         m = n - k
-        geometric = sp.Add(*[xs[0] ** j * xs[1] ** (m - 1 - j) for j in range(m)])
+        geometric = sp.Add(
+            *[xs[0] ** j * xs[1] ** (m - 1 - j) for j in range(m)]
+        )
         bases.append(xs[0] - xs[1])
         cofactors.append(geometric * sp.Mul(*xs[2 : k + 1]))
-    return AMGMCertificate(n, tuple(xs), gap, tuple(bases), tuple(cofactors), sp.Rational(1, 2 * math.factorial(n)))
+    return AMGMCertificate(
+        n,
+        tuple(xs),
+        gap,
+        tuple(bases),
+        tuple(cofactors),
+        sp.Rational(1, 2 * math.factorial(n)),
+    )
 
 
 def verify_amgm_certificate(cert: AMGMCertificate) -> bool:
@@ -195,9 +207,13 @@ def verify_amgm_certificate(cert: AMGMCertificate) -> bool:
         cofactors differ in number.
     """
     if not isinstance(cert, AMGMCertificate):
-        raise ValueError(f"cert must be an AMGMCertificate, got {type(cert).__name__}")
+        raise ValueError(
+            f"cert must be an AMGMCertificate, got {type(cert).__name__}"
+        )
     if len(cert.bases) != len(cert.cofactors):
-        raise ValueError(f"{len(cert.bases)} bases but {len(cert.cofactors)} cofactors")
+        raise ValueError(
+            f"{len(cert.bases)} bases but {len(cert.cofactors)} cofactors"
+        )
     scale = sp.nsimplify(cert.scale)
     if not (scale.is_real and scale > 0):
         return False
@@ -209,7 +225,9 @@ def verify_amgm_certificate(cert: AMGMCertificate) -> bool:
             pc = sp.Poly(cof, *xs)
         except sp.PolynomialError:
             return False
-        if any(not (c.is_real and c >= 0) for c in pc.coeffs()) or not all(c.is_real for c in pb.coeffs()):
+        if any(not (c.is_real and c >= 0) for c in pc.coeffs()) or not all(
+            c.is_real for c in pb.coeffs()
+        ):
             return False
         total += symmetrize(pb**2 * pc, xs)
     return (total * scale - sp.Poly(cert.gap, *xs)).is_zero
@@ -246,11 +264,22 @@ def cauchy_schwarz_certificate(m: int) -> Identity:
     m = _checks.integer(m, "m", 1, 12)
     u = sp.symbols(f"u1:{m + 1}", real=True)
     v = sp.symbols(f"v1:{m + 1}", real=True)
-    gap = sp.Add(*[a**2 for a in u]) * sp.Add(*[b**2 for b in v]) - sp.Add(*[a * b for a, b in zip(u, v)]) ** 2
-    cert = sp.Add(*[(u[i] * v[j] - u[j] * v[i]) ** 2 for i in range(m) for j in range(i + 1, m)])
+    gap = (
+        sp.Add(*[a**2 for a in u]) * sp.Add(*[b**2 for b in v])
+        - sp.Add(*[a * b for a, b in zip(u, v)]) ** 2
+    )
+    cert = sp.Add(
+        *[
+            (u[i] * v[j] - u[j] * v[i]) ** 2
+            for i in range(m)
+            for j in range(i + 1, m)
+        ]
+    )
     return Identity(
         f"Lagrange (m = {m}): (sum u_i^2)(sum v_i^2) - (sum u_i v_i)^2 = sum_(i<j) (u_i v_j - u_j v_i)^2",
-        gap, cert, {"u": u, "v": v},
+        gap,
+        cert,
+        {"u": u, "v": v},
     )
 
 
@@ -277,7 +306,9 @@ def nuclear_norm_2x2(M) -> sp.Expr:
         If ``M`` is not an explicit 2 x 2 sympy matrix.
     """
     if not isinstance(M, sp.MatrixBase) or M.shape != (2, 2):
-        raise ValueError(f"M must be an explicit 2 x 2 sympy Matrix, got {getattr(M, 'shape', type(M).__name__)}")
+        raise ValueError(
+            f"M must be an explicit 2 x 2 sympy Matrix, got {getattr(M, 'shape', type(M).__name__)}"
+        )
     return sp.sqrt(frobenius_sq(M) + 2 * sp.Abs(M.det()))
 
 
@@ -318,11 +349,17 @@ def frobenius_nuclear_certificate(A, B, sign: int) -> Identity:
         raise ValueError(f"sign must be +1 or -1, got {sign!r}")
     J = sp.Matrix([[0, 1], [-1, 0]])
     C = A * J * B
-    gap = frobenius_sq(A) * frobenius_sq(B) - frobenius_sq(A * B) - 2 * sign * A.det() * B.det()
+    gap = (
+        frobenius_sq(A) * frobenius_sq(B)
+        - frobenius_sq(A * B)
+        - 2 * sign * A.det() * B.det()
+    )
     cert = (C[0, 0] - sign * C[1, 1]) ** 2 + (C[0, 1] + sign * C[1, 0]) ** 2
     minus, plus = ("-", "+") if sign == 1 else ("+", "-")
     return Identity(
         f"||A||_F^2 ||B||_F^2 - ||AB||_F^2 {minus} 2 det A det B = (c11 {minus} c22)^2 + (c12 {plus} c21)^2"
         " with C = A J B",
-        gap, cert, {"A": A, "B": B},
+        gap,
+        cert,
+        {"A": A, "B": B},
     )

@@ -41,6 +41,8 @@ class ConstructionScales:
 def construction_scales(W, X, Y, depth: int) -> ConstructionScales:
     """The scalars of the construction for an end-to-end matrix ``W``.
 
+    Book: equation :eq:`con-scales` in :doc:`/chapters/construction`.
+
     .. math::
         \\beta = \\Big(\\frac{\\|X W Y\\|_*}{\\|X\\|_F \\|Y\\|_F}\\Big)^{1/L}, \\\\
         \\alpha = \\sqrt{\\|X\\|_F / \\|Y\\|_F} \\, \\beta^{1 - L/2}, \\\\
@@ -74,11 +76,15 @@ def construction_scales(W, X, Y, depth: int) -> ConstructionScales:
     s = np.linalg.svd(X @ W @ Y, compute_uv=False)
     r = _checks.numerical_rank(s, W.shape)
     if r == 0:
-        raise ValueError("W is zero: the construction's scales are undefined (the zero factorization is optimal)")
+        raise ValueError(
+            "W is zero: the construction's scales are undefined (the zero factorization is optimal)"
+        )
     return _scales(s[:r].sum(), np.linalg.norm(X), np.linalg.norm(Y), L, r)
 
 
-def _scales(nuclear: float, nx: float, ny: float, L: int, r: int) -> ConstructionScales:
+def _scales(
+    nuclear: float, nx: float, ny: float, L: int, r: int
+) -> ConstructionScales:
     # alpha, beta, gamma from ||X W Y||_*, ||X||_F and ||Y||_F (formulas in construction_scales)
     beta = (nuclear / (nx * ny)) ** (1.0 / L)
     alpha = np.sqrt(nx / ny) * beta ** (1.0 - L / 2.0)
@@ -88,6 +94,8 @@ def _scales(nuclear: float, nx: float, ny: float, L: int, r: int) -> Constructio
 
 def optimal_factorization(W, X, Y, dims) -> list[np.ndarray]:
     """Factorization ``W = W_1 ... W_L`` whose regularizer equals the lower bound.
+
+    Book: equation :eq:`con-factors` in :doc:`/chapters/construction`.
 
     Builds the post's construction (module docstring) from the compact SVD
     ``X W Y = U Sigma V^T``. The result satisfies
@@ -139,6 +147,8 @@ def optimal_factorization(W, X, Y, dims) -> list[np.ndarray]:
 
 def balanced_factorization(W, X, Y, dims) -> list[np.ndarray]:
     """The balanced factorization of ``W`` in the whitened coordinates of ``X``, ``Y``.
+
+    Book: equation :eq:`con-all` in :doc:`/chapters/construction`.
 
     With the compact SVD ``X W Y = U Sigma V^T`` of rank ``r`` and the
     selectors ``E_l = (I_r  0)`` of width ``d_l``,
@@ -200,7 +210,9 @@ def _whitened_svd(W, X, Y, dims):
     d = _checks.dims_tuple(dims)
     W = _checks.finite_array(W, "W", ndim=2)
     if W.shape != (d[0], d[-1]):
-        raise ValueError(f"W has shape {W.shape} but dims asks for (d_0, d_L) = ({d[0]}, {d[-1]})")
+        raise ValueError(
+            f"W has shape {W.shape} but dims asks for (d_0, d_L) = ({d[0]}, {d[-1]})"
+        )
     X = _checks.invertible(X, "X", d[0])
     Y = _checks.invertible(Y, "Y", d[-1])
     U, s, Vt = np.linalg.svd(X @ W @ Y, full_matrices=False)
@@ -216,6 +228,8 @@ def _whitened_svd(W, X, Y, dims):
 
 def gauge_transform(weights, gauges) -> list[np.ndarray]:
     """Change the basis of every hidden layer: same product, other factors.
+
+    Book: equation :eq:`con-all` in :doc:`/chapters/construction`.
 
     .. math:: W_l \\mapsto G_{l-1}^{-1} W_l \\, G_l, \\qquad G_0 = I, \\; G_L = I,
 
@@ -250,10 +264,17 @@ def gauge_transform(weights, gauges) -> list[np.ndarray]:
     """
     ws = _checks.weight_list(weights)
     if ws[0].ndim != 2:
-        raise ValueError("gauge_transform takes a single network: weights must be 2-dimensional matrices")
+        raise ValueError(
+            "gauge_transform takes a single network: weights must be 2-dimensional matrices"
+        )
     if len(gauges) != len(ws) - 1:
-        raise ValueError(f"need one gauge per hidden layer: {len(ws) - 1} for depth {len(ws)}, got {len(gauges)}")
-    Gs = [_checks.invertible(G, f"gauges[{l}] (G_{l + 1})", w.shape[1]) for l, (G, w) in enumerate(zip(gauges, ws))]
+        raise ValueError(
+            f"need one gauge per hidden layer: {len(ws) - 1} for depth {len(ws)}, got {len(gauges)}"
+        )
+    Gs = [
+        _checks.invertible(G, f"gauges[{l}] (G_{l + 1})", w.shape[1])
+        for l, (G, w) in enumerate(zip(gauges, ws))
+    ]
     out = [ws[0] @ Gs[0]]
     for l in range(1, len(ws) - 1):
         out.append(np.linalg.solve(Gs[l - 1], ws[l] @ Gs[l]))
@@ -261,8 +282,12 @@ def gauge_transform(weights, gauges) -> list[np.ndarray]:
     return out
 
 
-def random_factorization(W, dims, rng: np.random.Generator, *, spread: float = 1.0) -> list[np.ndarray]:
+def random_factorization(
+    W, dims, rng: np.random.Generator, *, spread: float = 1.0
+) -> list[np.ndarray]:
     """A random factorization ``W = W_1 ... W_L`` with the given widths.
+
+    Book: used in :doc:`/chapters/construction`.
 
     The balanced factorization of ``W`` (with ``X = I``, ``Y = I``) is moved
     by a random gauge (:func:`gauge_transform`), ``G_l = s_l (I + Z_l / sqrt(d_l))``
@@ -303,14 +328,21 @@ def random_factorization(W, dims, rng: np.random.Generator, *, spread: float = 1
     if spread < 0:
         raise ValueError(f"spread must be nonnegative, got {float(spread)!r}")
     ws = balanced_factorization(W, np.eye(d[0]), np.eye(d[-1]), d)
-    r = _checks.numerical_rank(np.linalg.svd(np.asarray(W, dtype=float), compute_uv=False), (d[0], d[-1]))
+    r = _checks.numerical_rank(
+        np.linalg.svd(np.asarray(W, dtype=float), compute_uv=False),
+        (d[0], d[-1]),
+    )
     # inert blocks: the middle layers map the unused coordinates r.. among themselves
     for l in range(1, len(ws) - 1):
-        ws[l][r:, r:] = rng.standard_normal((d[l] - r, d[l + 1] - r)) / np.sqrt(max(d[l] - r, 1))
+        ws[l][r:, r:] = rng.standard_normal(
+            (d[l] - r, d[l + 1] - r)
+        ) / np.sqrt(max(d[l] - r, 1))
     gauges = []
     for width in d[1:-1]:
         while True:
-            G = np.eye(width) + rng.standard_normal((width, width)) / np.sqrt(width)
+            G = np.eye(width) + rng.standard_normal((width, width)) / np.sqrt(
+                width
+            )
             s = np.linalg.svd(G, compute_uv=False)
             if s[-1] > 1e-3 * s[0]:
                 break

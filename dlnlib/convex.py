@@ -24,8 +24,12 @@ __all__ = ["min_nuclear_norm", "round_rank"]
 _SINGULAR_WEIGHT = ": ||X W Y||_* would not determine W"
 
 
-def min_nuclear_norm(xs, ys, targets, X=None, Y=None, *, solver: str | None = None) -> np.ndarray:
+def min_nuclear_norm(
+    xs, ys, targets, X=None, Y=None, *, solver: str | None = None
+) -> np.ndarray:
     """Minimum (weighted) nuclear norm matrix that fits the measurements exactly.
+
+    Book: equation :eq:`concl-convex` in :doc:`/chapters/conclusion`.
 
     .. math:: W^\\star = \\arg\\min_W \\|X W Y\\|_* \\quad \\text{s.t.} \\quad
               x_i^\\top W y_i = t_i \\;\\; (i = 1, \\dots, n)
@@ -73,12 +77,24 @@ def min_nuclear_norm(xs, ys, targets, X=None, Y=None, *, solver: str | None = No
     n, d0 = xs.shape
     dL = ys.shape[1]
     if t.shape[0] != n:
-        raise ValueError(f"targets has length {t.shape[0]} but there are n = {n} samples")
-    X = np.eye(d0) if X is None else _checks.invertible(X, "X", d0, _SINGULAR_WEIGHT)
-    Y = np.eye(dL) if Y is None else _checks.invertible(Y, "Y", dL, _SINGULAR_WEIGHT)
+        raise ValueError(
+            f"targets has length {t.shape[0]} but there are n = {n} samples"
+        )
+    X = (
+        np.eye(d0)
+        if X is None
+        else _checks.invertible(X, "X", d0, _SINGULAR_WEIGHT)
+    )
+    Y = (
+        np.eye(dL)
+        if Y is None
+        else _checks.invertible(Y, "Y", dL, _SINGULAR_WEIGHT)
+    )
     xs_v = np.linalg.solve(X.T, xs.T).T  # rows X^{-T} x_i
     ys_v = np.linalg.solve(Y, ys.T).T  # rows Y^{-1} y_i
-    A = (xs_v[:, :, None] * ys_v[:, None, :]).reshape(n, d0 * dL)  # A vec_C(V) = (x_i^T W y_i)_i
+    A = (xs_v[:, :, None] * ys_v[:, None, :]).reshape(
+        n, d0 * dL
+    )  # A vec_C(V) = (x_i^T W y_i)_i
 
     # The measurements must be consistent: t in the range of A (up to round-off).
     coef, *_ = np.linalg.lstsq(A, t, rcond=None)
@@ -90,11 +106,17 @@ def min_nuclear_norm(xs, ys, targets, X=None, Y=None, *, solver: str | None = No
         )
 
     V = cp.Variable((d0, dL))
-    problem = cp.Problem(cp.Minimize(cp.normNuc(V)), [A @ cp.vec(V, order="C") == t])
+    problem = cp.Problem(
+        cp.Minimize(cp.normNuc(V)), [A @ cp.vec(V, order="C") == t]
+    )
     # Clarabel first; if it only reaches "optimal_inaccurate" (it happens on badly scaled
     # weights), SCS with tight tolerances. The status is checked here, so cvxpy's
     # "may be inaccurate" warning is not passed on.
-    attempts = [solver] if solver is not None else [s for s in ("CLARABEL", "SCS") if s in cp.installed_solvers()]
+    attempts = (
+        [solver]
+        if solver is not None
+        else [s for s in ("CLARABEL", "SCS") if s in cp.installed_solvers()]
+    )
     options = {"SCS": {"eps": 1e-10, "max_iters": 200_000}}
     best = None
     for name in attempts:
@@ -104,23 +126,34 @@ def min_nuclear_norm(xs, ys, targets, X=None, Y=None, *, solver: str | None = No
                 problem.solve(solver=name, **options.get(name, {}))
         except cp.error.SolverError as exc:
             if name == attempts[-1] and best is None:
-                raise ValueError(f"the convex solver {name} failed: {exc}") from None
+                raise ValueError(
+                    f"the convex solver {name} failed: {exc}"
+                ) from None
             continue
-        if problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and V.value is not None:
+        if (
+            problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
+            and V.value is not None
+        ):
             best = (problem.status, name, V.value.copy())
             if problem.status == cp.OPTIMAL:
                 break
     if best is None:
-        raise ValueError(f"the convex solver(s) {attempts} returned status {problem.status!r}")
+        raise ValueError(
+            f"the convex solver(s) {attempts} returned status {problem.status!r}"
+        )
     status, name, Vval = best
     misfit = np.max(np.abs(A @ Vval.ravel() - t))
     if misfit > 1e-6 * max(1.0, np.max(np.abs(t))):
-        raise ValueError(f"the convex solver {name} ({status}) misses the constraints by {misfit:.3g}")
+        raise ValueError(
+            f"the convex solver {name} ({status}) misses the constraints by {misfit:.3g}"
+        )
     return np.linalg.solve(X, np.linalg.solve(Y.T, Vval.T).T)
 
 
 def round_rank(W, rtol: float = 1e-6) -> tuple[np.ndarray, int]:
     """Round the singular values of a solver's answer that are solver noise to zero.
+
+    Book: used in :doc:`/chapters/experiments`.
 
     .. math:: W_r = \\sum_{k : \\sigma_k > \\text{rtol} \\, \\sigma_1} \\sigma_k u_k v_k^\\top
 

@@ -2,9 +2,10 @@
 
 For ``L = 2`` each term of the regularizer holds one layer only,
 
-.. math:: R(W_1, W_2) = \\sum_i \\|y_i\\|^2 \\|x_i^\\top W_1\\|^2
-          + \\sum_i \\|x_i\\|^2 \\|W_2 y_i\\|^2
-          = \\|M_x^{1/2} W_1\\|_F^2 + \\|W_2 M_y^{1/2}\\|_F^2,
+.. math::
+    R(W_1, W_2) &= \\sum_i \\|y_i\\|^2 \\|x_i^\\top W_1\\|^2
+    + \\sum_i \\|x_i\\|^2 \\|W_2 y_i\\|^2 \\\\
+    &= \\|M_x^{1/2} W_1\\|_F^2 + \\|W_2 M_y^{1/2}\\|_F^2,
 
 with the weighted second moments
 
@@ -44,6 +45,8 @@ def _psd_root(M: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 def depth_two_moments(xs, ys) -> tuple[np.ndarray, np.ndarray]:
     """The weighted second moments of the depth-two regularizer.
+
+    Book: equation :eq:`asm-depth2-moments` in :doc:`/chapters/assumption`.
 
     .. math:: M_x = \\sum_i \\|y_i\\|^2 x_i x_i^\\top, \\qquad
               M_y = \\sum_i \\|x_i\\|^2 y_i y_i^\\top
@@ -94,6 +97,8 @@ def _weighted_svd(W, xs, ys):
 def depth_two_minimum(W, xs, ys) -> float:
     """Smallest ``R`` over all depth-two factorizations ``W = W_1 W_2``.
 
+    Book: equation :eq:`asm-depth2-min` in :doc:`/chapters/assumption`.
+
     .. math:: \\min_{W_1 W_2 = W} R(W_1, W_2)
               = 2 \\, \\|M_x^{1/2} W M_y^{1/2}\\|_*
 
@@ -134,6 +139,8 @@ def depth_two_minimum(W, xs, ys) -> float:
 
 def depth_two_factorization(W, xs, ys, width: int) -> list[np.ndarray]:
     """A depth-two factorization ``W = W_1 W_2`` that attains the minimum of ``R``.
+
+    Book: equation :eq:`asm-depth2-min` in :doc:`/chapters/assumption`.
 
     With the compact SVD ``M_x^{1/2} W M_y^{1/2} = U Sigma V^T`` of rank ``r``,
 

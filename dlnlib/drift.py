@@ -38,7 +38,12 @@ from . import _checks
 from .network import flatten, jacobian, jacobian_derivative
 from .regularizer import regularizer_gradient
 
-__all__ = ["NormalSpace", "normal_space", "predicted_drift", "tangent_gradient"]
+__all__ = [
+    "NormalSpace",
+    "normal_space",
+    "predicted_drift",
+    "tangent_gradient",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class NormalSpace:
 def normal_space(weights: Sequence[np.ndarray], xs, ys) -> NormalSpace:
     """Normal space and Hessian spectrum of the mean squared loss at a point.
 
+    Book: equation :eq:`mech-hessian` in :doc:`/chapters/mechanism`.
+
     From the SVD ``J = U diag(s) V^T`` of the prediction Jacobian: the basis is
     ``V`` (directions with ``s`` above ``max(n, p) * eps * s_max``) and the
     eigenvalues of ``H = J^T J / n`` are ``s^2 / n``.
@@ -92,13 +99,17 @@ def normal_space(weights: Sequence[np.ndarray], xs, ys) -> NormalSpace:
     _, s, Vt = np.linalg.svd(J, full_matrices=False)
     k = _checks.numerical_rank(s, J.shape)
     if k == 0:
-        raise ValueError("the Jacobian of the predictions is zero: there is no normal space (all weights zero?)")
+        raise ValueError(
+            "the Jacobian of the predictions is zero: there is no normal space (all weights zero?)"
+        )
     n = J.shape[0]
     return NormalSpace(basis=Vt[:k].T, hessian_eigenvalues=s[:k] ** 2 / n, n=n)
 
 
 def tangent_gradient(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
     """``P_T grad R``: the gradient of ``R`` along the set of interpolating points.
+
+    Book: equation :eq:`drift-rate` in :doc:`/chapters/mechanism`.
 
     Parameters
     ----------
@@ -118,13 +129,23 @@ def tangent_gradient(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
         If the inputs are invalid.
     """
     space = normal_space(weights, xs, ys)
-    return space.project_tangent(flatten(regularizer_gradient(weights, xs, ys)))
+    return space.project_tangent(
+        flatten(regularizer_gradient(weights, xs, ys))
+    )
 
 
 def predicted_drift(
-    weights: Sequence[np.ndarray], xs, ys, *, lr: float, noise_std: float, covariance: str = "leading"
+    weights: Sequence[np.ndarray],
+    xs,
+    ys,
+    *,
+    lr: float,
+    noise_std: float,
+    covariance: str = "leading",
 ) -> float:
     """Predicted expected change of ``R`` per noisy step at an interpolating point.
+
+    Book: equation :eq:`drift-rate` in :doc:`/chapters/mechanism`.
 
     With ``covariance="leading"`` (the default) this is the leading order
     in ``eta`` (equation ``drift-rate`` of the book),
@@ -180,7 +201,9 @@ def predicted_drift(
     eta = _checks.positive(lr, "lr")
     sigma = _checks.positive(noise_std, "noise_std")
     if covariance not in ("leading", "lyapunov"):
-        raise ValueError(f"covariance must be 'leading' or 'lyapunov', got {covariance!r}")
+        raise ValueError(
+            f"covariance must be 'leading' or 'lyapunov', got {covariance!r}"
+        )
     space = normal_space(weights, xs, ys)
     n = space.n
     grad_R = flatten(regularizer_gradient(weights, xs, ys))
@@ -194,7 +217,9 @@ def predicted_drift(
             f"(no stationary fluctuation); use lr < {2 / lam[0]:.3g}"
         )
     J = jacobian(weights, xs, ys)
-    weights_S = eta * sigma**2 / (n * (2 - eta * lam))  # S = sum_k weights_S[k] v_k v_k^T
+    weights_S = (
+        eta * sigma**2 / (n * (2 - eta * lam))
+    )  # S = sum_k weights_S[k] v_k v_k^T
     pull = np.zeros_like(grad_R)
     for s_k, v in zip(weights_S, space.basis.T):
         pull += s_k * jacobian_derivative(weights, xs, ys, v, J @ v)

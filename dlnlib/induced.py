@@ -62,7 +62,9 @@ def _sym_roots(M: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
             "factorization, and the minimum of R is not attained"
         )
     root = np.sqrt(w)
-    return (V * root[..., None, :]) @ np.swapaxes(V, -1, -2), (V / root[..., None, :]) @ np.swapaxes(V, -1, -2)
+    return (V * root[..., None, :]) @ np.swapaxes(V, -1, -2), (
+        V / root[..., None, :]
+    ) @ np.swapaxes(V, -1, -2)
 
 
 def _chain(ws, start: int, stop: int, size: int, batch) -> np.ndarray:
@@ -80,7 +82,9 @@ def _terms(ws, xs, ys) -> np.ndarray:
     total = 0.0
     F = np.broadcast_to(np.eye(xs.shape[1]), batch + (xs.shape[1],) * 2)
     for l in range(L):
-        H = _chain(ws, l + 1, L, ws[l].shape[-1], batch)  # W_{l+2} ... W_L (0-based l+1..L-1)
+        H = _chain(
+            ws, l + 1, L, ws[l].shape[-1], batch
+        )  # W_{l+2} ... W_L (0-based l+1..L-1)
         a = np.sum((xs @ F) ** 2, axis=-1)
         b = np.sum((ys @ np.swapaxes(H, -1, -2)) ** 2, axis=-1)
         total = total + np.sum(a * b, axis=-1)
@@ -105,19 +109,34 @@ def _sweep(ws, xs, ys) -> tuple[list[np.ndarray], np.ndarray]:
     batch = ws[0].shape[:-2]
     d0 = xs.shape[1]
     healthy = np.ones(batch, dtype=bool)
-    for k in [*range(1, L), *range(L - 2, 0, -1)]:  # 1-based split after layer k
+    for k in [
+        *range(1, L),
+        *range(L - 2, 0, -1),
+    ]:  # 1-based split after layer k
         F_prev = _chain(ws, 0, k - 1, d0, batch)  # F_{k-1}
         F = F_prev @ ws[k - 1]  # F_k
         H_next = _chain(ws, k + 1, L, ws[k].shape[-1], batch)  # H_{k+1}
         H = ws[k] @ H_next  # H_k
-        b = np.sum((ys @ np.swapaxes(H_next, -1, -2)) ** 2, axis=-1)  # ||H_{k+1} y_i||^2
+        b = np.sum(
+            (ys @ np.swapaxes(H_next, -1, -2)) ** 2, axis=-1
+        )  # ||H_{k+1} y_i||^2
         a = np.sum((xs @ F_prev) ** 2, axis=-1)  # ||x_i^T F_{k-1}||^2
         S = (xs @ F) * np.sqrt(b)[..., None]
         T = (ys @ np.swapaxes(H, -1, -2)) * np.sqrt(a)[..., None]
         R_S = np.linalg.qr(S, mode="r")
         R_T = np.linalg.qr(T, mode="r")
-        diag = np.abs(np.concatenate([np.diagonal(R_S, axis1=-2, axis2=-1), np.diagonal(R_T, axis1=-2, axis2=-1)], -1))
-        ok = np.all(diag > 1e-13 * diag.max(axis=-1, keepdims=True), axis=-1) & np.all(np.isfinite(diag), axis=-1)
+        diag = np.abs(
+            np.concatenate(
+                [
+                    np.diagonal(R_S, axis1=-2, axis2=-1),
+                    np.diagonal(R_T, axis1=-2, axis2=-1),
+                ],
+                -1,
+            )
+        )
+        ok = np.all(
+            diag > 1e-13 * diag.max(axis=-1, keepdims=True), axis=-1
+        ) & np.all(np.isfinite(diag), axis=-1)
         healthy &= ok
         eye = np.eye(R_S.shape[-1])
         R_S = np.where(healthy[..., None, None], R_S, eye)
@@ -134,6 +153,8 @@ def _sweep(ws, xs, ys) -> tuple[list[np.ndarray], np.ndarray]:
 
 def gauge_sweep(weights, xs, ys) -> list[np.ndarray]:
     """One sweep of exact gauge steps ``k = 1, ..., L-1, ..., 1`` on core factorizations.
+
+    Book: equation :eq:`bey-gauge` in :doc:`/chapters/beyond`.
 
     At each split the gauge ``G`` with ``G G^T = M^{-1} # N`` (the matrix
     geometric mean ``M^{-1/2} (M^{1/2} N M^{1/2})^{1/2} M^{-1/2}``) replaces
@@ -176,7 +197,11 @@ RANK_RTOL = 1e-10
 
 
 def _rank(sv: np.ndarray) -> int:
-    return 0 if sv.size == 0 or sv[0] == 0 else int(np.sum(sv > RANK_RTOL * sv[0]))
+    return (
+        0
+        if sv.size == 0 or sv[0] == 0
+        else int(np.sum(sv > RANK_RTOL * sv[0]))
+    )
 
 
 def _range_projector(A: np.ndarray, columns: bool) -> np.ndarray:
@@ -189,6 +214,8 @@ def _range_projector(A: np.ndarray, columns: bool) -> np.ndarray:
 
 def compress(weights) -> list[np.ndarray]:
     """A width-``r`` factorization of the same matrix with no larger ``R``, for any data.
+
+    Book: used in :doc:`/chapters/beyond`.
 
     With ``F_k = W_1 ... W_k`` and ``H_k = W_{k+1} ... W_L``, ``W_k`` maps the
     column space of ``H_k`` onto that of ``H_{k-1}``, so with ``Pi_k`` the
@@ -230,7 +257,9 @@ def compress(weights) -> list[np.ndarray]:
     """
     ws = [np.array(w, dtype=float) for w in _checks.weight_list(weights)]
     if ws[0].ndim != 2:
-        raise ValueError("compress takes a single network: weights must be 2-dimensional matrices")
+        raise ValueError(
+            "compress takes a single network: weights must be 2-dimensional matrices"
+        )
     L = len(ws)
 
     def column_step(ws):
@@ -253,18 +282,24 @@ def compress(weights) -> list[np.ndarray]:
 
     r = _rank(np.linalg.svd(reduce(np.matmul, ws), compute_uv=False))
     if r == 0:
-        raise ValueError("the product W_1 ... W_L is zero: nothing to compress")
+        raise ValueError(
+            "the product W_1 ... W_L is zero: nothing to compress"
+        )
     ws = column_step(row_step(column_step(ws)))
     H = ws[-1]
     bases = [None] * (L - 1)
-    for k in range(L - 1, 0, -1):  # orthonormal bases of the column spaces of H_k
+    for k in range(
+        L - 1, 0, -1
+    ):  # orthonormal bases of the column spaces of H_k
         bases[k - 1] = np.linalg.svd(H, full_matrices=False)[0][:, :r]
         H = ws[k - 1] @ H
     Q = [np.eye(ws[0].shape[0]), *bases, np.eye(ws[-1].shape[1])]
     return [Q[l].T @ ws[l] @ Q[l + 1] for l in range(L)]
 
 
-def _core_starts(W, xs, ys, r: int, L: int, starts: int, rng) -> list[np.ndarray]:
+def _core_starts(
+    W, xs, ys, r: int, L: int, starts: int, rng
+) -> list[np.ndarray]:
     """Stacked width-r factorizations of W: the nearest-Kronecker construction, then random gauges."""
     d0, dL = W.shape
     core = (d0, *[r] * (L - 1), dL)
@@ -272,11 +307,17 @@ def _core_starts(W, xs, ys, r: int, L: int, starts: int, rng) -> list[np.ndarray
     kf = kronecker_factors(xs, ys)
     try:
         firsts.append(optimal_factorization(W, kf.X, kf.Y, core))
-    except ValueError:  # singular or badly conditioned Kronecker factors: random starts only
+    except (
+        ValueError
+    ):  # singular or badly conditioned Kronecker factors: random starts only
         pass
     U, s, Vt = np.linalg.svd(W, full_matrices=False)
     root = s[:r] ** (1.0 / L)
-    base = [U[:, :r] * root] + [np.diag(root) for _ in range(L - 2)] + [root[:, None] * Vt[:r]]
+    base = (
+        [U[:, :r] * root]
+        + [np.diag(root) for _ in range(L - 2)]
+        + [root[:, None] * Vt[:r]]
+    )
     out = [w[None] for w in firsts[0]] if firsts else None
     stack = []
     for _ in range(starts - len(firsts)):
@@ -285,11 +326,19 @@ def _core_starts(W, xs, ys, r: int, L: int, starts: int, rng) -> list[np.ndarray
             # a random gauge of condition number at most e^2: orthogonal x log-normal diagonal x orthogonal
             Q1, _ = np.linalg.qr(rng.standard_normal((r, r)))
             Q2, _ = np.linalg.qr(rng.standard_normal((r, r)))
-            G = np.exp(rng.standard_normal()) * (Q1 * np.exp(np.clip(0.5 * rng.standard_normal(r), -1, 1))) @ Q2
+            G = (
+                np.exp(rng.standard_normal())
+                * (Q1 * np.exp(np.clip(0.5 * rng.standard_normal(r), -1, 1)))
+                @ Q2
+            )
             ws[k] = ws[k] @ G
             ws[k + 1] = np.linalg.solve(G, ws[k + 1])
         stack.append(ws)
-    layers = [np.stack([ws[l] for ws in stack]) for l in range(L)] if stack else None
+    layers = (
+        [np.stack([ws[l] for ws in stack]) for l in range(L)]
+        if stack
+        else None
+    )
     if out is None:
         return layers
     if layers is None:
@@ -301,14 +350,19 @@ def _validated(W, xs, ys, dims, starts, seed, tol, max_sweeps):
     d = _checks.dims_tuple(dims)
     W = _checks.finite_array(W, "W", ndim=2)
     if W.shape != (d[0], d[-1]):
-        raise ValueError(f"W has shape {W.shape} but dims asks for (d_0, d_L) = ({d[0]}, {d[-1]})")
+        raise ValueError(
+            f"W has shape {W.shape} but dims asks for (d_0, d_L) = ({d[0]}, {d[-1]})"
+        )
     xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
     starts = _checks.integer(starts, "starts", 1)
     seed = _checks.integer(seed, "seed", 0)
     tol = _checks.positive(tol, "tol")
     max_sweeps = _checks.integer(max_sweeps, "max_sweeps", 1)
     M_x, M_y = depth_two_moments(xs, ys)
-    for M, name in ((M_x, "M_x = sum_i ||y_i||^2 x_i x_i^T"), (M_y, "M_y = sum_i ||x_i||^2 y_i y_i^T")):
+    for M, name in (
+        (M_x, "M_x = sum_i ||y_i||^2 x_i x_i^T"),
+        (M_y, "M_y = sum_i ||x_i||^2 y_i y_i^T"),
+    ):
         _sym_roots(M, name)
     r = _checks.numerical_rank(np.linalg.svd(W, compute_uv=False), W.shape)
     for i, di in enumerate(d[1:-1], start=1):
@@ -353,9 +407,19 @@ def _descend(W, xs, ys, r, L, starts, seed, tol, max_sweeps):
 
 
 def fibre_minima(
-    W, xs, ys, dims, *, starts: int = 8, seed: int = 0, tol: float = 1e-12, max_sweeps: int = 20_000
+    W,
+    xs,
+    ys,
+    dims,
+    *,
+    starts: int = 8,
+    seed: int = 0,
+    tol: float = 1e-12,
+    max_sweeps: int = 20_000,
 ) -> np.ndarray:
     """The end value of ``R`` from every start of :func:`min_regularizer`.
+
+    Book: equation :eq:`bey-induced` in :doc:`/chapters/beyond`.
 
     The fibre of ``W`` is not convex, so different starts could end at
     different local minima; their spread says how far to trust the smallest.
@@ -376,16 +440,28 @@ def fibre_minima(
     ValueError
         As :func:`min_regularizer`.
     """
-    d, W, xs, ys, starts, seed, tol, max_sweeps, r = _validated(W, xs, ys, dims, starts, seed, tol, max_sweeps)
+    d, W, xs, ys, starts, seed, tol, max_sweeps, r = _validated(
+        W, xs, ys, dims, starts, seed, tol, max_sweeps
+    )
     if r == 0:
         return np.zeros(starts)
     return _descend(W, xs, ys, r, len(d) - 1, starts, seed, tol, max_sweeps)[0]
 
 
 def min_regularizer(
-    W, xs, ys, dims, *, starts: int = 8, seed: int = 0, tol: float = 1e-12, max_sweeps: int = 20_000
+    W,
+    xs,
+    ys,
+    dims,
+    *,
+    starts: int = 8,
+    seed: int = 0,
+    tol: float = 1e-12,
+    max_sweeps: int = 20_000,
 ) -> tuple[float, list[np.ndarray]]:
     """The smallest ``R`` over all factorizations of ``W`` with widths ``dims``, for any data.
+
+    Book: equation :eq:`bey-induced` in :doc:`/chapters/beyond`.
 
     .. math:: R^\\star(W) = \\min_{W_1 \\cdots W_L = W} \\sum_{i=1}^n \\sum_{l=1}^L
               \\|x_i^\\top W_1 \\cdots W_{l-1}\\|^2 \\, \\|W_{l+1} \\cdots W_L y_i\\|^2
@@ -445,7 +521,9 @@ def min_regularizer(
     >>> bool(np.isclose(value, depth_two_minimum(W, xs, ys)))
     True
     """
-    d, W, xs, ys, starts, seed, tol, max_sweeps, r = _validated(W, xs, ys, dims, starts, seed, tol, max_sweeps)
+    d, W, xs, ys, starts, seed, tol, max_sweeps, r = _validated(
+        W, xs, ys, dims, starts, seed, tol, max_sweeps
+    )
     L = len(d) - 1
     padded = [np.zeros((a, b)) for a, b in zip(d[:-1], d[1:])]
     if r == 0:
@@ -472,6 +550,8 @@ def least_regularizer_interpolant(
     maxiter: int = 5000,
 ) -> tuple[float, list[np.ndarray], np.ndarray]:
     """A local minimizer of ``R`` over the interpolating networks: where label noise should land.
+
+    Book: equation :eq:`bey-induced` in :doc:`/chapters/beyond`.
 
     .. math:: \\min_{W_1, \\dots, W_L} R(W_1, \\dots, W_L) \\quad \\text{s.t.} \\quad
               x_i^\\top W_1 \\cdots W_L \\, y_i = t_i \\;\\; (i = 1, \\dots, n),
@@ -532,9 +612,13 @@ def least_regularizer_interpolant(
     xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
     t = _checks.finite_array(targets, "targets", ndim=1)
     if t.shape[0] != xs.shape[0]:
-        raise ValueError(f"targets has length {t.shape[0]} but there are n = {xs.shape[0]} samples")
+        raise ValueError(
+            f"targets has length {t.shape[0]} but there are n = {xs.shape[0]} samples"
+        )
     if len(starts) == 0:
-        raise ValueError("starts is empty: give at least one candidate end-to-end matrix")
+        raise ValueError(
+            "starts is empty: give at least one candidate end-to-end matrix"
+        )
     jitter = _checks.positive(jitter, "jitter", allow_zero=True)
     tol = _checks.positive(tol, "tol")
     max_rounds = _checks.integer(max_rounds, "max_rounds", 1)
@@ -543,22 +627,41 @@ def least_regularizer_interpolant(
     scale = max(float(np.linalg.norm(t)), 1e-300)
     ends, best = [], None
     for W0 in starts:
-        _, ws = min_regularizer(W0, xs, ys, d, starts=2, seed=int(rng.integers(2**31)))
-        ws = [w + jitter * np.linalg.norm(w) / np.sqrt(w.size) * rng.standard_normal(w.shape) for w in ws]
+        _, ws = min_regularizer(
+            W0, xs, ys, d, starts=2, seed=int(rng.integers(2**31))
+        )
+        ws = [
+            w
+            + jitter
+            * np.linalg.norm(w)
+            / np.sqrt(w.size)
+            * rng.standard_normal(w.shape)
+            for w in ws
+        ]
         theta = flatten(ws)
         lam = np.zeros_like(t)
         mu = 10 * float(regularizer(ws, xs, ys)) / scale**2
         for _ in range(max_rounds):
 
-            def objective(th):
+            def objective(th, lam=lam, mu=mu):
                 layers = unflatten(th, d)
                 c = predict(layers, xs, ys) - t
-                value = float(regularizer(layers, xs, ys)) + lam @ c + 0.5 * mu * c @ c
-                grad = flatten(regularizer_gradient(layers, xs, ys)) + jacobian(layers, xs, ys).T @ (lam + mu * c)
+                value = (
+                    float(regularizer(layers, xs, ys))
+                    + lam @ c
+                    + 0.5 * mu * c @ c
+                )
+                grad = flatten(
+                    regularizer_gradient(layers, xs, ys)
+                ) + jacobian(layers, xs, ys).T @ (lam + mu * c)
                 return value, grad
 
             theta = minimize(
-                objective, theta, jac=True, method="L-BFGS-B", options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15}
+                objective,
+                theta,
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15},
             ).x
             c = predict(unflatten(theta, d), xs, ys) - t
             lam = lam + mu * c
@@ -572,12 +675,16 @@ def least_regularizer_interpolant(
         if residual <= 10 * tol and (best is None or value < best[0]):
             best = (value, layers)
     if best is None:
-        raise ValueError(f"no start reached the interpolation tolerance {tol:g} within {max_rounds} rounds")
+        raise ValueError(
+            f"no start reached the interpolation tolerance {tol:g} within {max_rounds} rounds"
+        )
     return best[0], best[1], np.array(ends)
 
 
 def induced_gradient(W, xs, ys, dims, **kwargs) -> tuple[float, np.ndarray]:
     """Value and gradient of the induced regularizer ``R*(W)`` at a full-rank ``W``.
+
+    Book: equation :eq:`bey-induced` in :doc:`/chapters/beyond`.
 
     By the envelope theorem the gradient of a minimum is the gradient of
     the minimized function at the minimizer, along any lift of the

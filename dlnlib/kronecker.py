@@ -21,6 +21,8 @@ from . import _checks
 def second_moment(xs, ys) -> np.ndarray:
     """The matrix ``sum_i (x_i x_i^T) kron (y_i y_i^T)``.
 
+    Book: equation :eq:`asm-kron` in :doc:`/chapters/assumption`.
+
     .. math:: M = \\sum_{i=1}^n (x_i x_i^\\top) \\otimes (y_i y_i^\\top)
 
     Parameters
@@ -39,7 +41,9 @@ def second_moment(xs, ys) -> np.ndarray:
         If ``xs``/``ys`` are not finite 2-d arrays with the same number of rows.
     """
     xs, ys = _checks.data_pair(xs, ys)
-    z = (xs[:, :, None] * ys[:, None, :]).reshape(xs.shape[0], -1)  # rows x_i kron y_i
+    z = (xs[:, :, None] * ys[:, None, :]).reshape(
+        xs.shape[0], -1
+    )  # rows x_i kron y_i
     return z.T @ z
 
 
@@ -73,6 +77,8 @@ def _psd_sqrt(A: np.ndarray) -> np.ndarray:
 
 def kronecker_factors(xs, ys) -> KroneckerFactors:
     """Nearest Kronecker factorization of ``sum_i (x_i x_i^T) kron (y_i y_i^T)``.
+
+    Book: equation :eq:`asm-relerr` in :doc:`/chapters/assumption`.
 
     The rearrangement of Van Loan and Pitsianis maps ``A kron B`` to the
     rank-one matrix ``vec(A) vec(B)^T``; here the moment rearranges to
@@ -110,18 +116,26 @@ def kronecker_factors(xs, ys) -> KroneckerFactors:
     Sy = (ys[:, :, None] * ys[:, None, :]).reshape(n, dL * dL)
     U, s, Vt = np.linalg.svd(Sx.T @ Sy, full_matrices=False)
     if s[0] == 0:
-        raise ValueError("every product x_i kron y_i is zero: the data moment is 0 and has no Kronecker factors")
+        raise ValueError(
+            "every product x_i kron y_i is zero: the data moment is 0 and has no Kronecker factors"
+        )
     u, v = U[:, 0], Vt[0]
-    if u.reshape(d0, d0).trace() < 0:  # singular vectors come with an arbitrary sign
+    if (
+        u.reshape(d0, d0).trace() < 0
+    ):  # singular vectors come with an arbitrary sign
         u, v = -u, -v
     A = np.sqrt(s[0]) * u.reshape(d0, d0)
     B = np.sqrt(s[0]) * v.reshape(dL, dL)
     rel = float(np.sqrt(np.sum(s[1:] ** 2) / np.sum(s**2)))
-    return KroneckerFactors(X=_psd_sqrt(A), Y=_psd_sqrt(B), rel_error=rel, spectrum=s)
+    return KroneckerFactors(
+        X=_psd_sqrt(A), Y=_psd_sqrt(B), rel_error=rel, spectrum=s
+    )
 
 
 def product_design(X, Y) -> tuple[np.ndarray, np.ndarray]:
     """Data for which the Kronecker assumption holds exactly.
+
+    Book: equation :eq:`asm-kron` in :doc:`/chapters/assumption`.
 
     Pairs every row ``X[a]`` with every column ``Y[:, b]``; since
     ``X^T X = sum_a X[a] X[a]^T`` and ``Y Y^T = sum_b Y[:, b] Y[:, b]^T``,

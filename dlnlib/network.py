@@ -28,6 +28,8 @@ from . import _checks
 def end_to_end(weights: Sequence[np.ndarray]) -> np.ndarray:
     """End-to-end matrix of a deep linear network.
 
+    Book: equation :eq:`setup-dln` in :doc:`/chapters/setup`.
+
     .. math:: \\tilde W = W_1 W_2 \\cdots W_L
 
     Parameters
@@ -50,8 +52,12 @@ def end_to_end(weights: Sequence[np.ndarray]) -> np.ndarray:
     return reduce(np.matmul, ws)
 
 
-def partial_products(weights: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def partial_products(
+    weights: Sequence[np.ndarray],
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The products to the left and to the right of every layer.
+
+    Book: equation :eq:`setup-grad` in :doc:`/chapters/setup`.
 
     For ``l = 1, ..., L`` this returns
 
@@ -93,6 +99,8 @@ def partial_products(weights: Sequence[np.ndarray]) -> tuple[list[np.ndarray], l
 def predict(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
     """Bilinear predictions of the network on ``n`` input pairs.
 
+    Book: equation :eq:`setup-P` in :doc:`/chapters/setup`.
+
     .. math:: P(x_i, y_i) = x_i^\\top W_1 \\cdots W_L \\, y_i, \\qquad i = 1, \\dots, n
 
     Parameters
@@ -123,6 +131,8 @@ def predict(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
 def layer_gradients(weights: Sequence[np.ndarray], x, y) -> list[np.ndarray]:
     """Gradient of one prediction ``P(x, y)`` with respect to each layer.
 
+    Book: equation :eq:`setup-grad` in :doc:`/chapters/setup`.
+
     Since ``P = x^T A_l W_l B_l y`` is linear in ``W_l``, its gradient is
     the outer product
 
@@ -151,7 +161,9 @@ def layer_gradients(weights: Sequence[np.ndarray], x, y) -> list[np.ndarray]:
     """
     ws = _checks.weight_list(weights)
     if ws[0].ndim != 2:
-        raise ValueError("layer_gradients takes a single network: weights must be 2-dimensional matrices")
+        raise ValueError(
+            "layer_gradients takes a single network: weights must be 2-dimensional matrices"
+        )
     x = _checks.finite_array(x, "x", ndim=1)
     y = _checks.finite_array(y, "y", ndim=1)
     _checks.data_pair(x[None], y[None], ws[0].shape[0], ws[-1].shape[1])
@@ -161,6 +173,8 @@ def layer_gradients(weights: Sequence[np.ndarray], x, y) -> list[np.ndarray]:
 
 def squared_loss(weights: Sequence[np.ndarray], xs, ys, targets) -> np.ndarray:
     """Half the summed squared error of the predictions.
+
+    Book: equation :eq:`setup-hess` in :doc:`/chapters/setup`.
 
     .. math:: \\ell(W_1, \\dots, W_L) = \\tfrac12 \\sum_{i=1}^n \\big(P(x_i, y_i) - t_i\\big)^2
 
@@ -185,12 +199,16 @@ def squared_loss(weights: Sequence[np.ndarray], xs, ys, targets) -> np.ndarray:
     P = predict(weights, xs, ys)
     t = _checks.finite_array(targets, "targets", ndim=1)
     if t.shape[0] != P.shape[-1]:
-        raise ValueError(f"targets has length {t.shape[0]} but there are n = {P.shape[-1]} samples")
+        raise ValueError(
+            f"targets has length {t.shape[0]} but there are n = {P.shape[-1]} samples"
+        )
     return 0.5 * np.sum((P - t) ** 2, axis=-1)
 
 
 def flatten(weights: Sequence[np.ndarray]) -> np.ndarray:
     """All parameters ``theta`` of a network as one vector.
+
+    Book: equation :eq:`mech-step` in :doc:`/chapters/mechanism`.
 
     The layers are concatenated in order, each flattened row-major:
     ``theta = (vec W_1, ..., vec W_L)``. :func:`unflatten` inverts it.
@@ -217,6 +235,8 @@ def flatten(weights: Sequence[np.ndarray]) -> np.ndarray:
 def unflatten(theta, dims) -> list[np.ndarray]:
     """The layers ``[W_1, ..., W_L]`` of a parameter vector (inverse of :func:`flatten`).
 
+    Book: equation :eq:`mech-step` in :doc:`/chapters/mechanism`.
+
     Parameters
     ----------
     theta : array_like, shape (p,)
@@ -237,20 +257,29 @@ def unflatten(theta, dims) -> list[np.ndarray]:
     theta = _checks.finite_array(theta, "theta", ndim=1)
     sizes = [a * b for a, b in zip(d[:-1], d[1:])]
     if theta.size != sum(sizes):
-        raise ValueError(f"theta has {theta.size} entries but dims {d} need {sum(sizes)}")
+        raise ValueError(
+            f"theta has {theta.size} entries but dims {d} need {sum(sizes)}"
+        )
     cuts = np.cumsum(sizes)[:-1]
-    return [part.reshape(a, b) for part, a, b in zip(np.split(theta, cuts), d[:-1], d[1:])]
+    return [
+        part.reshape(a, b)
+        for part, a, b in zip(np.split(theta, cuts), d[:-1], d[1:])
+    ]
 
 
 def _single(weights, what: str) -> list[np.ndarray]:
     ws = _checks.weight_list(weights)
     if ws[0].ndim != 2:
-        raise ValueError(f"{what} takes a single network: weights must be 2-dimensional matrices")
+        raise ValueError(
+            f"{what} takes a single network: weights must be 2-dimensional matrices"
+        )
     return ws
 
 
 def jacobian(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
     """Jacobian of the predictions with respect to all parameters.
+
+    Book: equation :eq:`mech-hessian` in :doc:`/chapters/mechanism`.
 
     Row ``i`` is ``grad_theta P(x_i, y_i)``, the layer gradients
     (:func:`layer_gradients`, equation ``setup-grad``) flattened as in
@@ -289,14 +318,20 @@ def jacobian(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
     xs, ys = _checks.data_pair(xs, ys, ws[0].shape[0], ws[-1].shape[1])
     lefts, rights = partial_products(ws)
     blocks = [
-        ((xs @ A)[:, :, None] * (ys @ B.T)[:, None, :]).reshape(xs.shape[0], -1)
+        ((xs @ A)[:, :, None] * (ys @ B.T)[:, None, :]).reshape(
+            xs.shape[0], -1
+        )
         for A, B in zip(lefts, rights)
     ]
     return np.concatenate(blocks, axis=1)
 
 
-def jacobian_derivative(weights: Sequence[np.ndarray], xs, ys, direction, coefficients) -> np.ndarray:
+def jacobian_derivative(
+    weights: Sequence[np.ndarray], xs, ys, direction, coefficients
+) -> np.ndarray:
     """Derivative of ``J^T c`` along a direction: ``sum_i c_i (Hessian of P_i) v``.
+
+    Book: equation :eq:`mech-third` in :doc:`/chapters/mechanism`.
 
     With ``theta(s) = theta + s v``,
 
@@ -332,7 +367,9 @@ def jacobian_derivative(weights: Sequence[np.ndarray], xs, ys, direction, coeffi
     xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
     c = _checks.finite_array(coefficients, "coefficients", ndim=1)
     if c.shape[0] != xs.shape[0]:
-        raise ValueError(f"coefficients has length {c.shape[0]} but there are n = {xs.shape[0]} samples")
+        raise ValueError(
+            f"coefficients has length {c.shape[0]} but there are n = {xs.shape[0]} samples"
+        )
     L = len(ws)
     lefts, rights = partial_products(ws)
     d_lefts = [np.zeros_like(lefts[0])]
@@ -343,12 +380,19 @@ def jacobian_derivative(weights: Sequence[np.ndarray], xs, ys, direction, coeffi
         d_rights.append(ws[l] @ d_rights[-1] + vs[l] @ rights[l])
     d_rights.reverse()
     K = (xs * c[:, None]).T @ ys  # sum_i c_i x_i y_i^T
-    out = [dA.T @ K @ B.T + A.T @ K @ dB.T for A, B, dA, dB in zip(lefts, rights, d_lefts, d_rights)]
+    out = [
+        dA.T @ K @ B.T + A.T @ K @ dB.T
+        for A, B, dA, dB in zip(lefts, rights, d_lefts, d_rights)
+    ]
     return np.concatenate([o.ravel() for o in out])
 
 
-def random_weights(dims, rng: np.random.Generator, *, spread: float = 0.0) -> list[np.ndarray]:
+def random_weights(
+    dims, rng: np.random.Generator, *, spread: float = 0.0
+) -> list[np.ndarray]:
     """A random network: Gaussian layers with random overall scales.
+
+    Book: used in :doc:`/chapters/construction`.
 
     .. math:: W_l = e^{\\,\\text{spread} \\cdot g_l} \\, Z_l / \\sqrt{d_{l-1}},
               \\qquad (Z_l)_{jk}, \\, g_l \\sim \\mathcal N(0, 1),
@@ -386,6 +430,8 @@ def random_weights(dims, rng: np.random.Generator, *, spread: float = 0.0) -> li
     if spread < 0:
         raise ValueError(f"spread must be nonnegative, got {spread!r}")
     return [
-        np.exp(spread * rng.standard_normal()) * rng.standard_normal((a, b)) / np.sqrt(a)
+        np.exp(spread * rng.standard_normal())
+        * rng.standard_normal((a, b))
+        / np.sqrt(a)
         for a, b in zip(d[:-1], d[1:])
     ]

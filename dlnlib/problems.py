@@ -22,7 +22,12 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["Problem", "completion_from_pattern", "gaussian_sensing", "matrix_completion"]
+__all__ = [
+    "Problem",
+    "completion_from_pattern",
+    "gaussian_sensing",
+    "matrix_completion",
+]
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,9 @@ class Problem:
         return self.W_star.shape
 
 
-def _low_rank(rng: np.random.Generator, d0: int, dL: int, rank: int) -> np.ndarray:
+def _low_rank(
+    rng: np.random.Generator, d0: int, dL: int, rank: int
+) -> np.ndarray:
     U = rng.standard_normal((d0, rank))
     V = rng.standard_normal((dL, rank))
     return U @ V.T
@@ -105,8 +112,12 @@ def _sizes(n, d0, dL, rank) -> tuple[int, int, int, int]:
     return n, d0, dL, rank
 
 
-def gaussian_sensing(n: int, d0: int, dL: int, rank: int, *, seed, scale: float = 1.0) -> Problem:
+def gaussian_sensing(
+    n: int, d0: int, dL: int, rank: int, *, seed, scale: float = 1.0
+) -> Problem:
     """Low-rank matrix sensing with Gaussian measurement vectors.
+
+    Book: equation :eq:`setup-P` in :doc:`/chapters/setup`.
 
     Draws ``x_i ~ N(0, I_{d_0})``, ``y_i ~ N(0, I_{d_L})`` independently and a
     rank-``r`` ground truth ``W_star = U V^T`` (Gaussian ``U``, ``V``) rescaled
@@ -147,7 +158,15 @@ def gaussian_sensing(n: int, d0: int, dL: int, rank: int, *, seed, scale: float 
     xs = rng.standard_normal((n, d0))
     ys = rng.standard_normal((n, dL))
     targets = np.einsum("ni,ij,nj->n", xs, W, ys)
-    return Problem(xs=xs, ys=ys, targets=targets, W_star=W, rank=rank, kind="sensing", seed=seed)
+    return Problem(
+        xs=xs,
+        ys=ys,
+        targets=targets,
+        W_star=W,
+        rank=rank,
+        kind="sensing",
+        seed=seed,
+    )
 
 
 def _weights(w, size: int, name: str) -> np.ndarray:
@@ -174,6 +193,8 @@ def matrix_completion(
     scale: float = 1.0,
 ) -> Problem:
     """Low-rank matrix completion: observe ``n`` entries of a rank-``r`` matrix.
+
+    Book: equation :eq:`setup-P` in :doc:`/chapters/setup`.
 
     The ground truth ``W_star = U V^T`` (Gaussian ``U``, ``V``) is rescaled so
     that its root-mean-square entry is ``scale``.  Sample ``i`` observes entry
@@ -240,8 +261,12 @@ def matrix_completion(
     return _observe(W, rows, cols, rank, seed, p, q)
 
 
-def completion_from_pattern(pattern, rank: int, *, seed, scale: float = 1.0) -> Problem:
+def completion_from_pattern(
+    pattern, rank: int, *, seed, scale: float = 1.0
+) -> Problem:
     """Matrix completion observing exactly the entries of a given pattern.
+
+    Book: equation :eq:`setup-P` in :doc:`/chapters/setup`.
 
     For sampling patterns that are not drawn from a product law (a triangle,
     blocks, a band): the data moment ``diag(vec(pattern))`` is then far from a
@@ -275,7 +300,9 @@ def completion_from_pattern(pattern, rank: int, *, seed, scale: float = 1.0) -> 
     """
     mask = np.asarray(pattern)
     if mask.ndim != 2 or 0 in mask.shape:
-        raise ValueError(f"pattern must be a nonempty 2-d boolean array, got shape {mask.shape}")
+        raise ValueError(
+            f"pattern must be a nonempty 2-d boolean array, got shape {mask.shape}"
+        )
     if mask.dtype != bool:
         if not np.all((mask == 0) | (mask == 1)):
             raise ValueError("pattern must hold booleans or 0/1 entries")
@@ -287,7 +314,15 @@ def completion_from_pattern(pattern, rank: int, *, seed, scale: float = 1.0) -> 
     scale = _scale(scale)
     W = _completion_truth(np.random.default_rng(seed), d0, dL, rank, scale)
     rows, cols = np.nonzero(mask)
-    return _observe(W, rows, cols, rank, seed, mask.sum(axis=1) / mask.sum(), mask.sum(axis=0) / mask.sum())
+    return _observe(
+        W,
+        rows,
+        cols,
+        rank,
+        seed,
+        mask.sum(axis=1) / mask.sum(),
+        mask.sum(axis=0) / mask.sum(),
+    )
 
 
 def _scale(scale) -> float:
@@ -302,7 +337,6 @@ def _completion_truth(rng, d0, dL, rank, scale) -> np.ndarray:
 
 def _observe(W, rows, cols, rank, seed, p, q) -> Problem:
     d0, dL = W.shape
-    n = rows.shape[0]
     xs = np.eye(d0)[rows]
     ys = np.eye(dL)[cols]
     counts = np.zeros((d0, dL))

@@ -26,6 +26,8 @@ from .network import partial_products
 def regularizer_terms(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
     """The ``L`` per-layer terms of :func:`regularizer`.
 
+    Book: equation :eq:`setup-Rsplit` in :doc:`/chapters/setup`.
+
     .. math:: R_l = \\sum_{i=1}^n \\|x_i^\\top W_1 \\cdots W_{l-1}\\|_2^2 \\,
                    \\|W_{l+1} \\cdots W_L y_i\\|_2^2
 
@@ -49,14 +51,20 @@ def regularizer_terms(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
     xs, ys = _checks.data_pair(xs, ys, lefts[0].shape[-1], rights[0].shape[-1])
     terms = []
     for A, B in zip(lefts, rights):
-        left_sq = np.sum((xs @ A) ** 2, axis=-1)  # ||x_i^T A_l||^2, shape (..., n)
-        right_sq = np.sum((ys @ np.swapaxes(B, -1, -2)) ** 2, axis=-1)  # ||B_l y_i||^2
+        left_sq = np.sum(
+            (xs @ A) ** 2, axis=-1
+        )  # ||x_i^T A_l||^2, shape (..., n)
+        right_sq = np.sum(
+            (ys @ np.swapaxes(B, -1, -2)) ** 2, axis=-1
+        )  # ||B_l y_i||^2
         terms.append(np.sum(left_sq * right_sq, axis=-1))
     return np.stack(terms, axis=-1)
 
 
 def regularizer(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
     """Label-noise regularizer computed from the data, with no assumption.
+
+    Book: equation :eq:`setup-R` in :doc:`/chapters/setup`.
 
     .. math:: R(W_1, \\dots, W_L) = \\sum_{i=1}^n \\sum_{l=1}^L
               \\|\\nabla_{W_l} P(x_i, y_i)\\|_F^2
@@ -90,6 +98,8 @@ def regularizer(weights: Sequence[np.ndarray], xs, ys) -> np.ndarray:
 def regularizer_kron_terms(weights: Sequence[np.ndarray], X, Y) -> np.ndarray:
     """The ``L`` per-layer terms of :func:`regularizer_kron`.
 
+    Book: equation :eq:`lb-terms` in :doc:`/chapters/lower_bound`.
+
     .. math:: \\|X W_1 \\cdots W_{l-1}\\|_F^2 \\, \\|W_{l+1} \\cdots W_L Y\\|_F^2,
               \\qquad l = 1, \\dots, L
 
@@ -114,13 +124,19 @@ def regularizer_kron_terms(weights: Sequence[np.ndarray], X, Y) -> np.ndarray:
     X = _checks.square_matrix(X, "X", lefts[0].shape[-1])
     Y = _checks.square_matrix(Y, "Y", rights[0].shape[-1])
     return np.stack(
-        [np.sum((X @ A) ** 2, axis=(-2, -1)) * np.sum((B @ Y) ** 2, axis=(-2, -1)) for A, B in zip(lefts, rights)],
+        [
+            np.sum((X @ A) ** 2, axis=(-2, -1))
+            * np.sum((B @ Y) ** 2, axis=(-2, -1))
+            for A, B in zip(lefts, rights)
+        ],
         axis=-1,
     )
 
 
 def regularizer_kron(weights: Sequence[np.ndarray], X, Y) -> np.ndarray:
     """Label-noise regularizer under the Kronecker assumption.
+
+    Book: equation :eq:`asm-reduced` in :doc:`/chapters/assumption`.
 
     If ``sum_i (x_i x_i^T) kron (y_i y_i^T) = (X^T X) kron (Y Y^T)``, then
 
@@ -146,8 +162,12 @@ def regularizer_kron(weights: Sequence[np.ndarray], X, Y) -> np.ndarray:
     return regularizer_kron_terms(weights, X, Y).sum(axis=-1)
 
 
-def regularizer_gradient(weights: Sequence[np.ndarray], xs, ys) -> list[np.ndarray]:
+def regularizer_gradient(
+    weights: Sequence[np.ndarray], xs, ys
+) -> list[np.ndarray]:
     """Gradient of :func:`regularizer` with respect to every layer.
+
+    Book: equation :eq:`drift-rate` in :doc:`/chapters/mechanism`.
 
     With ``a_{il} = ||x_i^T A_l||^2`` and ``b_{il} = ||B_l y_i||^2`` (so that
     ``R = sum_{i,l} a_{il} b_{il}``, equation ``setup-Rsplit``) and the
@@ -185,7 +205,9 @@ def regularizer_gradient(weights: Sequence[np.ndarray], xs, ys) -> list[np.ndarr
     """
     ws = _checks.weight_list(weights)
     if ws[0].ndim != 2:
-        raise ValueError("regularizer_gradient takes a single network: weights must be 2-dimensional matrices")
+        raise ValueError(
+            "regularizer_gradient takes a single network: weights must be 2-dimensional matrices"
+        )
     lefts, rights = partial_products(ws)
     xs, ys = _checks.data_pair(xs, ys, lefts[0].shape[-1], rights[0].shape[-1])
     L = len(ws)
@@ -204,9 +226,13 @@ def regularizer_gradient(weights: Sequence[np.ndarray], xs, ys) -> list[np.ndarr
     grads = []
     for k in range(L):
         g = np.zeros_like(ws[k])
-        for l in range(k + 1, L):  # term l contains W_k inside A_l = A_k W_k W_{k+1:l-1}
+        for l in range(
+            k + 1, L
+        ):  # term l contains W_k inside A_l = A_k W_k W_{k+1:l-1}
             g += 2 * (xa[k] * b[l][:, None]).T @ xa[l] @ between(k, l).T
-        for l in range(k):  # term l contains W_k inside B_l = W_{l+1:k-1} W_k B_k
+        for l in range(
+            k
+        ):  # term l contains W_k inside B_l = W_{l+1:k-1} W_k B_k
             g += 2 * between(l, k).T @ (yb[l] * a[l][:, None]).T @ yb[k]
         grads.append(g)
     return grads

@@ -43,21 +43,62 @@ from . import _checks
 #: Where each check lives; ``dlnlib.symbolic.NAME`` imports it from there on first use.
 #: ``ConstructionScalars`` is the former name of ``SymbolicConstructionScales``.
 _FAMILIES = {
-    "certificates": ("AMGMCertificate", "cauchy_schwarz_certificate", "frobenius_nuclear_certificate",
-                     "hurwitz_certificate", "nuclear_norm_2x2", "symmetrize", "verify_amgm_certificate"),
+    "certificates": (
+        "AMGMCertificate",
+        "cauchy_schwarz_certificate",
+        "frobenius_nuclear_certificate",
+        "hurwitz_certificate",
+        "nuclear_norm_2x2",
+        "symmetrize",
+        "verify_amgm_certificate",
+    ),
     "symbolic_bound": ("collapsed_exponents", "geometric_mean_rearrangement"),
-    "symbolic_kronecker": ("kronecker_trace_factorization", "regularizer_trace", "whitened_moment",
-                           "whitened_prediction", "whitened_sample"),
-    "symbolic_construction": ("ConstructionCheck", "GenericConstruction", "SymbolicConstructionScales",
-                              "construction_partial_norms", "construction_scalars", "construction_terms",
-                              "generic_construction", "rational_semi_orthogonal", "verify_generic_construction"),
+    "symbolic_kronecker": (
+        "kronecker_trace_factorization",
+        "regularizer_trace",
+        "whitened_moment",
+        "whitened_prediction",
+        "whitened_sample",
+    ),
+    "symbolic_construction": (
+        "ConstructionCheck",
+        "GenericConstruction",
+        "SymbolicConstructionScales",
+        "construction_partial_norms",
+        "construction_scalars",
+        "construction_terms",
+        "generic_construction",
+        "rational_semi_orthogonal",
+        "verify_generic_construction",
+    ),
 }
-_MOVED = {name: (module, name) for module, names in _FAMILIES.items() for name in names}
-_MOVED["ConstructionScalars"] = ("symbolic_construction", "SymbolicConstructionScales")
+_MOVED = {
+    name: (module, name)
+    for module, names in _FAMILIES.items()
+    for name in names
+}
+_MOVED["ConstructionScalars"] = (
+    "symbolic_construction",
+    "SymbolicConstructionScales",
+)
 
-_DEPRECATED = ["exponent_collapse", "frobenius_nuclear_certificate_2x2", "kron_trace_identity", "lagrange_identity",
-               "rearrangement_identity", "whitening_identities"]
-__all__ = ["Identity", "equal_positive", "frobenius_sq", "kron", "symbol_matrix", *_DEPRECATED, *sorted(_MOVED)]
+_DEPRECATED = [
+    "exponent_collapse",
+    "frobenius_nuclear_certificate_2x2",
+    "kron_trace_identity",
+    "lagrange_identity",
+    "rearrangement_identity",
+    "whitening_identities",
+]
+__all__ = [
+    "Identity",
+    "equal_positive",
+    "frobenius_sq",
+    "kron",
+    "symbol_matrix",
+    *_DEPRECATED,
+    *sorted(_MOVED),
+]
 
 
 def __getattr__(name: str):
@@ -128,18 +169,28 @@ class Identity:
 
     def __post_init__(self):
         if self.method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
+            raise ValueError(
+                f"method must be one of {_METHODS}, got {self.method!r}"
+            )
         sides = (("lhs", self.lhs), ("rhs", self.rhs))
         for name, side in sides:
             if not isinstance(side, (sp.Basic, sp.MatrixBase)):
-                raise ValueError(f"{name} must be a sympy expression or matrix, got {type(side).__name__}")
+                raise ValueError(
+                    f"{name} must be a sympy expression or matrix, got {type(side).__name__}"
+                )
         matrices = [isinstance(side, sp.MatrixBase) for _, side in sides]
         if matrices[0] != matrices[1]:
-            raise ValueError("lhs and rhs must both be matrices or both be scalars")
+            raise ValueError(
+                "lhs and rhs must both be matrices or both be scalars"
+            )
         if matrices[0] and self.lhs.shape != self.rhs.shape:
-            raise ValueError(f"lhs has shape {self.lhs.shape} but rhs has shape {self.rhs.shape}")
+            raise ValueError(
+                f"lhs has shape {self.lhs.shape} but rhs has shape {self.rhs.shape}"
+            )
         if matrices[0] and self.method == "positive":
-            raise ValueError("method 'positive' compares scalars; use 'expand' or 'cancel' for matrices")
+            raise ValueError(
+                "method 'positive' compares scalars; use 'expand' or 'cancel' for matrices"
+            )
 
     def difference(self):
         """The difference of the two sides, unsimplified.
@@ -204,7 +255,11 @@ def symbol_matrix(name: str, rows: int, cols: int, **assumptions) -> sp.Matrix:
     rows = _checks.integer(rows, "rows", 1)
     cols = _checks.integer(cols, "cols", 1)
     assumptions.setdefault("real", True)
-    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", **assumptions))
+    return sp.Matrix(
+        rows,
+        cols,
+        lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", **assumptions),
+    )
 
 
 def frobenius_sq(M) -> sp.Expr:
@@ -225,7 +280,9 @@ def frobenius_sq(M) -> sp.Expr:
         If ``M`` is not an explicit sympy matrix.
     """
     if not isinstance(M, sp.MatrixBase):
-        raise ValueError(f"M must be an explicit sympy Matrix, got {type(M).__name__}")
+        raise ValueError(
+            f"M must be an explicit sympy Matrix, got {type(M).__name__}"
+        )
     return sp.Add(*[e**2 for e in M])
 
 
@@ -250,9 +307,13 @@ def kron(P, Q) -> sp.Matrix:
     """
     for name, M in (("P", P), ("Q", Q)):
         if not isinstance(M, sp.MatrixBase):
-            raise ValueError(f"{name} must be an explicit sympy Matrix, got {type(M).__name__}")
+            raise ValueError(
+                f"{name} must be an explicit sympy Matrix, got {type(M).__name__}"
+            )
     return sp.Matrix(
-        P.rows * Q.rows, P.cols * Q.cols, lambda i, j: P[i // Q.rows, j // Q.cols] * Q[i % Q.rows, j % Q.cols]
+        P.rows * Q.rows,
+        P.cols * Q.cols,
+        lambda i, j: P[i // Q.rows, j // Q.cols] * Q[i % Q.rows, j % Q.cols],
     )
 
 
@@ -283,7 +344,9 @@ def equal_positive(lhs, rhs) -> bool:
     """
     for name, e in (("lhs", lhs), ("rhs", rhs)):
         if not isinstance(e, sp.Basic):
-            raise ValueError(f"{name} must be a sympy expression, got {type(e).__name__}")
+            raise ValueError(
+                f"{name} must be a sympy expression, got {type(e).__name__}"
+            )
 
     def norm(e):
         return sp.powsimp(sp.powdenest(sp.expand_power_base(sp.expand(e))))
@@ -292,8 +355,6 @@ def equal_positive(lhs, rhs) -> bool:
     if sp.expand(diff) == 0:
         return True
     return sp.simplify(diff) == 0
-
-
 
 
 # ---------------------------------------------------------------------------
@@ -336,7 +397,9 @@ def lagrange_identity(m: int) -> tuple[sp.Expr, sp.Expr, tuple, tuple]:
     return ident.lhs, ident.rhs, ident.symbols["u"], ident.symbols["v"]
 
 
-def frobenius_nuclear_certificate_2x2(A, B, sign: int) -> tuple[sp.Expr, sp.Expr]:
+def frobenius_nuclear_certificate_2x2(
+    A, B, sign: int
+) -> tuple[sp.Expr, sp.Expr]:
     """Deprecated alias of :func:`dlnlib.certificates.frobenius_nuclear_certificate`, as a pair.
 
     The sum-of-squares certificate of ``||A||_F^2 ||B||_F^2 >= ||AB||_*^2`` for 2 x 2
@@ -421,7 +484,9 @@ def exponent_collapse() -> tuple[sp.Expr, sp.Expr, dict[str, sp.Symbol]]:
     return ident.lhs, ident.rhs, dict(ident.symbols)
 
 
-def kron_trace_identity(d0: int, k0: int, kL: int, dL: int, n: int = 2) -> dict[str, sp.Expr]:
+def kron_trace_identity(
+    d0: int, k0: int, kL: int, dL: int, n: int = 2
+) -> dict[str, sp.Expr]:
     """Deprecated alias of :func:`dlnlib.symbolic_kronecker.regularizer_trace` and
     :func:`dlnlib.symbolic_kronecker.kronecker_trace_factorization`, as one dict.
 
@@ -452,7 +517,10 @@ def kron_trace_identity(d0: int, k0: int, kL: int, dL: int, n: int = 2) -> dict[
     ValueError
         If a dimension is not an integer in ``[1, 3]``.
     """
-    from .symbolic_kronecker import kronecker_trace_factorization, regularizer_trace
+    from .symbolic_kronecker import (
+        kronecker_trace_factorization,
+        regularizer_trace,
+    )
 
     data = regularizer_trace(d0, k0, kL, dL, n)
     factored = kronecker_trace_factorization(d0, k0, kL, dL)
@@ -499,7 +567,11 @@ def whitening_identities(d0: int, dL: int) -> dict[str, tuple]:
     ValueError
         If ``d0`` or ``dL`` is not an integer in ``1..3``.
     """
-    from .symbolic_kronecker import whitened_moment, whitened_prediction, whitened_sample
+    from .symbolic_kronecker import (
+        whitened_moment,
+        whitened_prediction,
+        whitened_sample,
+    )
 
     prediction = whitened_prediction(d0, dL)
     sample, moment = whitened_sample(d0, dL), whitened_moment(d0, dL)

@@ -54,11 +54,18 @@ def geometric_mean_rearrangement(L: int) -> Identity:
     L = _checks.integer(L, "L", 2, 16)
     a = sp.symbols(f"a0:{L}", positive=True)
     b = sp.symbols(f"b1:{L + 1}", positive=True)
-    lhs = sp.Mul(*[a[l - 1] ** 2 * b[l - 1] ** 2 for l in range(1, L + 1)]) ** sp.Rational(1, L)
-    rhs = (a[0] * b[L - 1] * sp.Mul(*[a[l] * b[l - 1] for l in range(1, L)])) ** sp.Rational(2, L)
+    lhs = sp.Mul(
+        *[a[l - 1] ** 2 * b[l - 1] ** 2 for l in range(1, L + 1)]
+    ) ** sp.Rational(1, L)
+    rhs = (
+        a[0] * b[L - 1] * sp.Mul(*[a[l] * b[l - 1] for l in range(1, L)])
+    ) ** sp.Rational(2, L)
     return Identity(
         f"(prod_(l=1..{L}) a_(l-1)^2 b_l^2)^(1/{L}) = (a_0 b_{L} prod_(l=1..{L - 1}) a_l b_l)^(2/{L})",
-        lhs, rhs, {"a": a, "b": b}, method="positive",
+        lhs,
+        rhs,
+        {"a": a, "b": b},
+        method="positive",
     )
 
 
@@ -89,5 +96,8 @@ def collapsed_exponents() -> Identity:
     rhs = L * (x * y) ** (2 / L) * nu ** (2 - 2 / L)
     return Identity(
         "L (x y prod_(l=1..L-1) nu)^(2/L) = L (x y)^(2/L) nu^(2 - 2/L)",
-        lhs, rhs, {"L": L, "x": x, "y": y, "nu": nu, "l": l}, method="positive",
+        lhs,
+        rhs,
+        {"L": L, "x": x, "y": y, "nu": nu, "l": l},
+        method="positive",
     )

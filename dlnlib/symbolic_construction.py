@@ -66,7 +66,9 @@ class SymbolicConstructionScales:
     nu: sp.Expr
 
 
-def construction_scalars(L=None, x=None, y=None, nu=None) -> SymbolicConstructionScales:
+def construction_scalars(
+    L=None, x=None, y=None, nu=None
+) -> SymbolicConstructionScales:
     """The construction's ``alpha``, ``beta``, ``gamma`` for general (symbolic) depth.
 
     .. math::
@@ -105,7 +107,11 @@ def construction_scalars(L=None, x=None, y=None, nu=None) -> SymbolicConstructio
     defaults = {"x": x, "y": y, "nu": nu}
     values = {}
     for name, value in defaults.items():
-        value = sp.Symbol(name, positive=True) if value is None else sp.sympify(value)
+        value = (
+            sp.Symbol(name, positive=True)
+            if value is None
+            else sp.sympify(value)
+        )
         if value.is_positive is False:
             raise ValueError(f"{name} must be positive, got {value}")
         values[name] = value
@@ -131,7 +137,9 @@ def _check_depth(L) -> sp.Expr:
     return L
 
 
-def construction_partial_norms(l, L, alpha, beta, gamma, kappa, eta) -> tuple[sp.Expr, sp.Expr]:
+def construction_partial_norms(
+    l, L, alpha, beta, gamma, kappa, eta
+) -> tuple[sp.Expr, sp.Expr]:
     """Squared Frobenius norms of the two halves of the construction split after layer ``l``.
 
     For ``1 <= l <= L - 1`` the construction has
@@ -164,11 +172,15 @@ def construction_partial_norms(l, L, alpha, beta, gamma, kappa, eta) -> tuple[sp
     """
     l, L = sp.sympify(l), _check_depth(L)
     if l.is_number and L.is_number and not (l.is_integer and 1 <= l <= L - 1):
-        raise ValueError(f"split position l must be an integer in 1..L-1 = 1..{L - 1}, got {l}")
+        raise ValueError(
+            f"split position l must be an integer in 1..L-1 = 1..{L - 1}, got {l}"
+        )
     return _a_sq(l, alpha, beta, kappa), _b_sq(l, L, beta, gamma, eta)
 
 
-def construction_terms(L, alpha, beta, gamma, x_sq, y_sq, kappa, eta, l=None) -> dict[str, sp.Expr]:
+def construction_terms(
+    L, alpha, beta, gamma, x_sq, y_sq, kappa, eta, l=None
+) -> dict[str, sp.Expr]:
     """The terms ``T_l = a_{l-1}^2 b_l^2`` of the regularizer for the construction.
 
     From :func:`construction_partial_norms`, with :math:`a_0^2 = x^2 = \\|X\\|_F^2` and
@@ -200,16 +212,23 @@ def construction_terms(L, alpha, beta, gamma, x_sq, y_sq, kappa, eta, l=None) ->
         If ``L`` is a number that is not an integer ``>= 2``.
     """
     L = _check_depth(L)
-    l = sp.Symbol("l", integer=True, positive=True) if l is None else sp.sympify(l)
+    l = (
+        sp.Symbol("l", integer=True, positive=True)
+        if l is None
+        else sp.sympify(l)
+    )
     return {
         "first": x_sq * _b_sq(1, L, beta, gamma, eta),
-        "interior": _a_sq(l - 1, alpha, beta, kappa) * _b_sq(l, L, beta, gamma, eta),
+        "interior": _a_sq(l - 1, alpha, beta, kappa)
+        * _b_sq(l, L, beta, gamma, eta),
         "last": _a_sq(L - 1, alpha, beta, kappa) * y_sq,
         "l": l,
     }
 
 
-def rational_semi_orthogonal(m: int, r: int, name: str = "t") -> tuple[sp.Matrix, tuple]:
+def rational_semi_orthogonal(
+    m: int, r: int, name: str = "t"
+) -> tuple[sp.Matrix, tuple]:
     """An ``m x r`` matrix with orthonormal columns and rational entries in free parameters.
 
     The product of Givens rotations :math:`G_{ji}(t)` with the rational
@@ -290,7 +309,9 @@ class GenericConstruction:
 def _selector(rows: int, cols: int, r: int, field):
     from sympy.polys.matrices import DomainMatrix
 
-    return DomainMatrix({k: {k: field.one} for k in range(r)}, (rows, cols), field)
+    return DomainMatrix(
+        {k: {k: field.one} for k in range(r)}, (rows, cols), field
+    )
 
 
 def generic_construction(widths, rank: int) -> GenericConstruction:
@@ -334,20 +355,31 @@ def generic_construction(widths, rank: int) -> GenericConstruction:
     try:
         d = tuple(_checks.integer(k, "every width d_i", 1, 4) for k in widths)
     except TypeError:
-        raise ValueError(f"widths must be a sequence of integers (d_0, ..., d_L), got {widths!r}") from None
+        raise ValueError(
+            f"widths must be a sequence of integers (d_0, ..., d_L), got {widths!r}"
+        ) from None
     if not 3 <= len(d) <= 13:
-        raise ValueError(f"widths (d_0, ..., d_L) must describe a depth 2 <= L <= 12, got {len(d) - 1}")
+        raise ValueError(
+            f"widths (d_0, ..., d_L) must describe a depth 2 <= L <= 12, got {len(d) - 1}"
+        )
     r = _checks.integer(rank, "rank", 1)
     for i, di in enumerate(d):
         if di < r:
-            raise ValueError(f"width d_{i} = {di} is below the rank r = {r}: the construction needs every d_i >= r")
+            raise ValueError(
+                f"width d_{i} = {di} is below the rank r = {r}: the construction needs every d_i >= r"
+            )
     L = len(d) - 1
     X = symbol_matrix("X", d[0], d[0])
     Y = symbol_matrix("Y", d[-1], d[-1])
     K = symbol_matrix("k", d[0], r)
     H = symbol_matrix("h", r, d[-1])
     alpha, beta, gamma = sp.symbols("alpha beta gamma", positive=True)
-    gens = sorted(set().union(X.free_symbols, Y.free_symbols, K.free_symbols, H.free_symbols), key=str)
+    gens = sorted(
+        set().union(
+            X.free_symbols, Y.free_symbols, K.free_symbols, H.free_symbols
+        ),
+        key=str,
+    )
     field = sp.QQ.frac_field(*gens, alpha, beta, gamma)
 
     def dm(M):
@@ -355,9 +387,14 @@ def generic_construction(widths, rank: int) -> GenericConstruction:
 
     a, b, g = (field.from_sympy(s) for s in (alpha, beta, gamma))
     first = dm(X).inv() * dm(K) * _selector(r, d[1], r, field) * a
-    middle = [_selector(d[i - 1], r, r, field) * _selector(r, d[i], r, field) * b for i in range(2, L)]
+    middle = [
+        _selector(d[i - 1], r, r, field) * _selector(r, d[i], r, field) * b
+        for i in range(2, L)
+    ]
     last = _selector(d[L - 1], r, r, field) * dm(H) * dm(Y).inv() * g
-    return GenericConstruction(d, r, X, Y, K, H, alpha, beta, gamma, (first, *middle, last))
+    return GenericConstruction(
+        d, r, X, Y, K, H, alpha, beta, gamma, (first, *middle, last)
+    )
 
 
 @dataclass(frozen=True)
@@ -385,7 +422,12 @@ class ConstructionCheck:
     @property
     def ok(self) -> bool:
         """All claims hold."""
-        return self.product and all(self.left) and all(self.right) and all(self.terms)
+        return (
+            self.product
+            and all(self.left)
+            and all(self.right)
+            and all(self.terms)
+        )
 
     def holds(self) -> bool:
         """Whether the construction is verified, as for an :class:`~dlnlib.symbolic.Identity`.
@@ -427,7 +469,9 @@ def verify_generic_construction(gc: GenericConstruction) -> ConstructionCheck:
     from sympy.polys.matrices import DomainMatrix
 
     if not isinstance(gc, GenericConstruction):
-        raise ValueError(f"gc must be a GenericConstruction, got {type(gc).__name__}")
+        raise ValueError(
+            f"gc must be a GenericConstruction, got {type(gc).__name__}"
+        )
     ws = gc.factors
     L = len(ws)
     field = ws[0].domain
@@ -448,20 +492,32 @@ def verify_generic_construction(gc: GenericConstruction) -> ConstructionCheck:
     lefts = [DomainMatrix.eye(gc.widths[0], field)]  # lefts[l] = W_1 ... W_l
     for w in ws[:-1]:
         lefts.append(lefts[-1] * w)
-    rights = [DomainMatrix.eye(gc.widths[-1], field)]  # built from the right: W_{l+1} ... W_L
+    rights = [
+        DomainMatrix.eye(gc.widths[-1], field)
+    ]  # built from the right: W_{l+1} ... W_L
     for w in reversed(ws[1:]):
         rights.append(w * rights[-1])
     rights.reverse()  # rights[l-1] = W_{l+1} ... W_L for l = 1..L
     product = lefts[-1] * ws[-1]
-    target = dm(gc.X).inv() * dm(gc.K) * dm(gc.H) * dm(gc.Y).inv() * el(a * b ** (L - 2) * g)
+    target = (
+        dm(gc.X).inv()
+        * dm(gc.K)
+        * dm(gc.H)
+        * dm(gc.Y).inv()
+        * el(a * b ** (L - 2) * g)
+    )
     left_sq = [fro(X * A) for A in lefts]  # left_sq[l] = ||X W_1 ... W_l||_F^2
-    right_sq = [fro(B * Y) for B in rights]  # right_sq[l-1] = ||W_{l+1} ... W_L Y||_F^2
+    right_sq = [
+        fro(B * Y) for B in rights
+    ]  # right_sq[l-1] = ||W_{l+1} ... W_L Y||_F^2
     left_ok, right_ok = [], []
     for l in range(1, L):
         a_sq, b_sq = construction_partial_norms(l, L, a, b, g, kappa_e, eta_e)
         left_ok.append(left_sq[l] == el(a_sq))
         right_ok.append(right_sq[l - 1] == el(b_sq))
-    formulas = construction_terms(L, a, b, g, frobenius_sq(gc.X), frobenius_sq(gc.Y), kappa_e, eta_e)
+    formulas = construction_terms(
+        L, a, b, g, frobenius_sq(gc.X), frobenius_sq(gc.Y), kappa_e, eta_e
+    )
     terms_ok = []
     for l in range(1, L + 1):
         T = left_sq[l - 1] * right_sq[l - 1]
@@ -472,4 +528,9 @@ def verify_generic_construction(gc: GenericConstruction) -> ConstructionCheck:
         else:
             f = formulas["interior"].subs(formulas["l"], l)
         terms_ok.append(T == el(f))
-    return ConstructionCheck(bool((product - target).is_zero_matrix), tuple(left_ok), tuple(right_ok), tuple(terms_ok))
+    return ConstructionCheck(
+        bool((product - target).is_zero_matrix),
+        tuple(left_ok),
+        tuple(right_ok),
+        tuple(terms_ok),
+    )

@@ -40,7 +40,9 @@ def _factor_pair(d0, k0, kL, dL) -> tuple[sp.Matrix, sp.Matrix]:
     return symbol_matrix("a", d0, k0), symbol_matrix("b", kL, dL)
 
 
-def regularizer_trace(d0: int, k0: int, kL: int, dL: int, n: int = 2) -> Identity:
+def regularizer_trace(
+    d0: int, k0: int, kL: int, dL: int, n: int = 2
+) -> Identity:
     """The per-sample regularizer term as a trace against the data's fourth moment (any data).
 
     With :math:`A \\in \\mathbb R^{d_0 \\times k_0}`, :math:`B \\in \\mathbb R^{k_L \\times d_L}`
@@ -69,22 +71,31 @@ def regularizer_trace(d0: int, k0: int, kL: int, dL: int, n: int = 2) -> Identit
     ValueError
         If a dimension or ``n`` is not an integer in ``[1, 3]``.
     """
-    d0, k0, kL, dL, n = (_checks.integer(v, nm, 1, 3) for v, nm in zip((d0, k0, kL, dL, n), "d0 k0 kL dL n".split()))
+    d0, k0, kL, dL, n = (
+        _checks.integer(v, nm, 1, 3)
+        for v, nm in zip((d0, k0, kL, dL, n), "d0 k0 kL dL n".split())
+    )
     A, B = _factor_pair(d0, k0, kL, dL)
     xs = [symbol_matrix(f"x{i + 1}", d0, 1) for i in range(n)]
     ys = [symbol_matrix(f"y{i + 1}", dL, 1) for i in range(n)]
-    per_sample = sp.Add(*[frobenius_sq(x.T * A) * frobenius_sq(B * y) for x, y in zip(xs, ys)])
+    per_sample = sp.Add(
+        *[frobenius_sq(x.T * A) * frobenius_sq(B * y) for x, y in zip(xs, ys)]
+    )
     M = sp.zeros(d0 * dL, d0 * dL)
     for x, y in zip(xs, ys):
         M += kron(x * x.T, y * y.T)
     trace_data = (M * kron(A * A.T, B.T * B)).trace()
     return Identity(
         f"sum_(i=1..{n}) ||x_i^T A||^2 ||B y_i||^2 = tr(M (A A^T kron B^T B)), M = sum_i x_i x_i^T kron y_i y_i^T",
-        per_sample, trace_data, {"A": A, "B": B, "xs": xs, "ys": ys},
+        per_sample,
+        trace_data,
+        {"A": A, "B": B, "xs": xs, "ys": ys},
     )
 
 
-def kronecker_trace_factorization(d0: int, k0: int, kL: int, dL: int) -> Identity:
+def kronecker_trace_factorization(
+    d0: int, k0: int, kL: int, dL: int
+) -> Identity:
     """Under the Kronecker assumption the trace of :func:`regularizer_trace` factorizes into Frobenius norms.
 
     With :math:`A \\in \\mathbb R^{d_0 \\times k_0}`, :math:`B \\in \\mathbb R^{k_L \\times d_L}`
@@ -111,14 +122,19 @@ def kronecker_trace_factorization(d0: int, k0: int, kL: int, dL: int) -> Identit
     ValueError
         If a dimension is not an integer in ``[1, 3]``.
     """
-    d0, k0, kL, dL = (_checks.integer(v, nm, 1, 3) for v, nm in zip((d0, k0, kL, dL), "d0 k0 kL dL".split()))
+    d0, k0, kL, dL = (
+        _checks.integer(v, nm, 1, 3)
+        for v, nm in zip((d0, k0, kL, dL), "d0 k0 kL dL".split())
+    )
     A, B = _factor_pair(d0, k0, kL, dL)
     X = symbol_matrix("X", d0, d0)
     Y = symbol_matrix("Y", dL, dL)
     trace_kron = (kron(X.T * X, Y * Y.T) * kron(A * A.T, B.T * B)).trace()
     return Identity(
         "tr((X^T X kron Y Y^T)(A A^T kron B^T B)) = ||X A||_F^2 ||B Y||_F^2",
-        trace_kron, frobenius_sq(X * A) * frobenius_sq(B * Y), {"A": A, "B": B, "X": X, "Y": Y},
+        trace_kron,
+        frobenius_sq(X * A) * frobenius_sq(B * Y),
+        {"A": A, "B": B, "X": X, "Y": Y},
     )
 
 
@@ -127,7 +143,9 @@ def kronecker_trace_factorization(d0: int, k0: int, kL: int, dL: int) -> Identit
 # ---------------------------------------------------------------------------
 
 
-def _weights_and_inverses(d0, dL) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix, sp.Matrix]:
+def _weights_and_inverses(
+    d0, dL
+) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix, sp.Matrix]:
     """Generic ``X`` (``d0 x d0``), ``Y`` (``dL x dL``) and their inverses, after checking the sizes."""
     d0 = _checks.integer(d0, "d0", 1, 3)
     dL = _checks.integer(dL, "dL", 1, 3)
@@ -167,7 +185,9 @@ def whitened_prediction(d0: int, dL: int) -> Identity:
     Wp = X * W * Y
     return Identity(
         "x^T W~ y = (x^T X^-1) W' (Y^-1 y) with W' = X W~ Y",
-        (x.T * W * y)[0, 0], (x.T * Xi * Wp * Yi * y)[0, 0], {"X": X, "Y": Y, "W": W, "x": x, "y": y},
+        (x.T * W * y)[0, 0],
+        (x.T * Xi * Wp * Yi * y)[0, 0],
+        {"X": X, "Y": Y, "W": W, "x": x, "y": y},
         method="cancel",
     )
 
@@ -204,8 +224,10 @@ def whitened_sample(d0: int, dL: int) -> Identity:
     xp, yp = Xi.T * x, Yi * y
     return Identity(
         "(x' x'^T) kron (y' y'^T) = (X^-T kron Y^-1) ((x x^T) kron (y y^T)) (X^-1 kron Y^-T)",
-        kron(xp * xp.T, yp * yp.T), kron(Xi.T, Yi) * kron(x * x.T, y * y.T) * kron(Xi, Yi.T),
-        {"X": X, "Y": Y, "x": x, "y": y}, method="cancel",
+        kron(xp * xp.T, yp * yp.T),
+        kron(Xi.T, Yi) * kron(x * x.T, y * y.T) * kron(Xi, Yi.T),
+        {"X": X, "Y": Y, "x": x, "y": y},
+        method="cancel",
     )
 
 
@@ -237,6 +259,8 @@ def whitened_moment(d0: int, dL: int) -> Identity:
     X, Y, Xi, Yi = _weights_and_inverses(d0, dL)
     return Identity(
         "(X^-T kron Y^-1) ((X^T X) kron (Y Y^T)) (X^-1 kron Y^-T) = I kron I",
-        kron(Xi.T, Yi) * kron(X.T * X, Y * Y.T) * kron(Xi, Yi.T), sp.eye(X.rows * Y.rows), {"X": X, "Y": Y},
+        kron(Xi.T, Yi) * kron(X.T * X, Y * Y.T) * kron(Xi, Yi.T),
+        sp.eye(X.rows * Y.rows),
+        {"X": X, "Y": Y},
         method="cancel",
     )

@@ -33,7 +33,13 @@ import numpy as np
 from . import _checks
 from .regularizer import regularizer
 
-__all__ = ["DivergenceError", "History", "TrainingRun", "init_weights", "label_noise_sgd"]
+__all__ = [
+    "DivergenceError",
+    "History",
+    "TrainingRun",
+    "init_weights",
+    "label_noise_sgd",
+]
 
 #: Label-noise entries drawn per block (the block length in steps adapts to chains x samples;
 #: it does not change the numbers drawn, only the memory used).
@@ -146,26 +152,46 @@ def _seed_list(seeds) -> tuple[list[int], bool]:
         if seeds < 0:
             raise ValueError(f"seeds must be nonnegative, got {seeds}")
         return [int(seeds)], False
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, np.ndarray)):
-        raise ValueError(f"seeds must be an integer or a sequence of integers, got {seeds!r}")
+    if isinstance(seeds, (str, bytes)) or not isinstance(
+        seeds, (Sequence, np.ndarray)
+    ):
+        raise ValueError(
+            f"seeds must be an integer or a sequence of integers, got {seeds!r}"
+        )
     out = []
     for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"every seed must be a nonnegative integer, got {s!r}")
+        if (
+            isinstance(s, bool)
+            or not isinstance(s, (int, np.integer))
+            or s < 0
+        ):
+            raise ValueError(
+                f"every seed must be a nonnegative integer, got {s!r}"
+            )
         out.append(int(s))
     if not out:
         raise ValueError("seeds is an empty sequence: no chain to run")
     return out, True
 
 
-def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
+def _streams(
+    seed: int,
+) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
     """Independent generators for the initialization, the label noise and the mini-batches."""
     init, noise, batch = np.random.SeedSequence(seed).spawn(3)
-    return np.random.default_rng(init), np.random.default_rng(noise), np.random.default_rng(batch)
+    return (
+        np.random.default_rng(init),
+        np.random.default_rng(noise),
+        np.random.default_rng(batch),
+    )
 
 
-def init_weights(dims, init_scale: float = 1.0, seed: int = 0) -> list[np.ndarray]:
+def init_weights(
+    dims, init_scale: float = 1.0, seed: int = 0
+) -> list[np.ndarray]:
     """The random initialization used by :func:`label_noise_sgd`.
+
+    Book: used in :doc:`/chapters/experiments`.
 
     Layer ``W_l`` (shape ``(d_{l-1}, d_l)``) has i.i.d. entries
 
@@ -205,14 +231,21 @@ def init_weights(dims, init_scale: float = 1.0, seed: int = 0) -> list[np.ndarra
     rng = _streams(seeds[0])[0]
     L = len(d) - 1
     return [
-        rng.standard_normal((d[l], d[l + 1])) * (s ** (1.0 / L) / (d[l] * d[l + 1]) ** 0.25) for l in range(L)
+        rng.standard_normal((d[l], d[l + 1]))
+        * (s ** (1.0 / L) / (d[l] * d[l + 1]) ** 0.25)
+        for l in range(L)
     ]
 
 
 def _per_chain(value, name: str, allow_zero: bool) -> tuple[list[float], bool]:
     """A hyperparameter given once or per chain: (values, given as a sequence?)."""
-    if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes)):
-        values = [_checks.positive(v, f"{name}[{i}]", allow_zero) for i, v in enumerate(np.ravel(value))]
+    if isinstance(value, (Sequence, np.ndarray)) and not isinstance(
+        value, (str, bytes)
+    ):
+        values = [
+            _checks.positive(v, f"{name}[{i}]", allow_zero)
+            for i, v in enumerate(np.ravel(value))
+        ]
         if not values:
             raise ValueError(f"{name} is an empty sequence")
         return values, True
@@ -282,7 +315,9 @@ def _step(ws, net, labels, batch_rows=None, lr_over_b=None):
     the last layer: ``2L`` stacked matmuls per step, none transposed.
     """
     L = len(ws)
-    suffix = [None] * L  # suffix[l] = B_{l+1} = W_{l+2} ... W_L (0-based layers)
+    suffix = [
+        None
+    ] * L  # suffix[l] = B_{l+1} = W_{l+2} ... W_L (0-based layers)
     suffix[L - 2] = ws[L - 1]
     for l in range(L - 3, -1, -1):
         suffix[l] = ws[l + 1] @ suffix[l + 1]
@@ -294,7 +329,9 @@ def _step(ws, net, labels, batch_rows=None, lr_over_b=None):
         H = net.scaled_gradient_t(r)
     else:
         r = (net.Z[batch_rows] @ Wflat[:, :, None])[:, :, 0] - labels
-        H = ((r[:, None, :] @ net.Zt[batch_rows])[:, 0, :] * lr_over_b).reshape(C, net.dL, net.d0)
+        H = (
+            (r[:, None, :] @ net.Zt[batch_rows])[:, 0, :] * lr_over_b
+        ).reshape(C, net.dL, net.d0)
     for l in range(L - 1):
         grad_t = suffix[l] @ H
         H = H @ ws[l]  # uses W_l before its update
@@ -314,7 +351,9 @@ def _measure(ws, net, xs, ys):
     return loss, W, s, regularizer(ws, xs, ys)
 
 
-def _diverged(step: int, chain_seeds, bad: np.ndarray, lrs: np.ndarray, phase: str) -> DivergenceError:
+def _diverged(
+    step: int, chain_seeds, bad: np.ndarray, lrs: np.ndarray, phase: str
+) -> DivergenceError:
     chains = np.flatnonzero(bad)[:5]
     which = ", ".join(str(chain_seeds[c]) for c in chains)
     lr = float(np.max(lrs[chains])) if chains.size else float(np.max(lrs))
@@ -375,67 +414,129 @@ class _Record(NamedTuple):
     weights: tuple  # copies of the layers, (C, d_{l-1}, d_l) each
 
 
-def _resolve(xs, ys, targets, dims, lr, noise_std, steps, init_scale, seeds, record_every, final_tol, max_final_steps,
-             batch_size) -> _Config:
+def _resolve(
+    xs,
+    ys,
+    targets,
+    dims,
+    lr,
+    noise_std,
+    steps,
+    init_scale,
+    seeds,
+    record_every,
+    final_tol,
+    max_final_steps,
+    batch_size,
+) -> _Config:
     """Validate every argument of :func:`label_noise_sgd` (in this order) and spread them over the chains."""
     d = _checks.dims_tuple(dims)
-    d = _checks.dims_tuple(d, min_width=min(d[0], d[-1]), what=" = min(d_0, d_L): the network could not represent "
-                           "every end-to-end matrix")
+    d = _checks.dims_tuple(
+        d,
+        min_width=min(d[0], d[-1]),
+        what=" = min(d_0, d_L): the network could not represent "
+        "every end-to-end matrix",
+    )
     xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
     t = _checks.finite_array(targets, "targets", ndim=1)
     n = xs.shape[0]
     if t.shape[0] != n:
-        raise ValueError(f"targets has length {t.shape[0]} but there are n = {n} samples")
+        raise ValueError(
+            f"targets has length {t.shape[0]} but there are n = {n} samples"
+        )
     lr_list, lr_seq = _per_chain(lr, "lr", allow_zero=False)
     sigma_list, sigma_seq = _per_chain(noise_std, "noise_std", allow_zero=True)
     steps = _checks.integer(steps, "steps", 0)
     _checks.positive(init_scale, "init_scale")
     max_final_steps = _checks.integer(max_final_steps, "max_final_steps", 0)
     final_tol = _checks.positive(final_tol, "final_tol")
-    every = max(1, steps // 200) if record_every is None else _checks.integer(record_every, "record_every", 1)
+    every = (
+        max(1, steps // 200)
+        if record_every is None
+        else _checks.integer(record_every, "record_every", 1)
+    )
     if batch_size is not None:
         batch_size = _checks.integer(batch_size, "batch_size", 1)
         if batch_size > n:
-            raise ValueError(f"batch_size = {batch_size} exceeds the number of samples n = {n}")
+            raise ValueError(
+                f"batch_size = {batch_size} exceeds the number of samples n = {n}"
+            )
         if batch_size == n:
             batch_size = None
     chain_seeds, seed_seq = _seed_list(seeds)
-    lengths = {len(v) for v, is_seq in ((chain_seeds, seed_seq), (lr_list, lr_seq), (sigma_list, sigma_seq)) if is_seq}
+    lengths = {
+        len(v)
+        for v, is_seq in (
+            (chain_seeds, seed_seq),
+            (lr_list, lr_seq),
+            (sigma_list, sigma_seq),
+        )
+        if is_seq
+    }
     if len(lengths) > 1:
-        raise ValueError(f"seeds, lr and noise_std given as sequences must have one length, got lengths {sorted(lengths)}")
+        raise ValueError(
+            f"seeds, lr and noise_std given as sequences must have one length, got lengths {sorted(lengths)}"
+        )
     C = lengths.pop() if lengths else 1
     return _Config(
-        dims=d, xs=xs, ys=ys, targets=t, steps=steps, every=every, batch_size=batch_size, final_tol=final_tol,
+        dims=d,
+        xs=xs,
+        ys=ys,
+        targets=t,
+        steps=steps,
+        every=every,
+        batch_size=batch_size,
+        final_tol=final_tol,
         max_final_steps=max_final_steps,
         seeds=chain_seeds * C if not seed_seq else chain_seeds,
         lrs=np.array(lr_list * C if not lr_seq else lr_list),
         sigmas=np.array(sigma_list * C if not sigma_seq else sigma_list),
-        seed_seq=seed_seq, lr_seq=lr_seq, sigma_seq=sigma_seq,
+        seed_seq=seed_seq,
+        lr_seq=lr_seq,
+        sigma_seq=sigma_seq,
     )
 
 
-def _starting_weights(cfg: _Config, init_scale, initial_weights) -> list[np.ndarray]:
+def _starting_weights(
+    cfg: _Config, init_scale, initial_weights
+) -> list[np.ndarray]:
     """The stacked layers ``(C, d_{l-1}, d_l)`` the chains start from."""
     d, C = cfg.dims, cfg.chains
     if initial_weights is None:
-        return [np.stack(layer) for layer in zip(*(init_weights(d, init_scale, s) for s in cfg.seeds))]
+        return [
+            np.stack(layer)
+            for layer in zip(
+                *(init_weights(d, init_scale, s) for s in cfg.seeds)
+            )
+        ]
     given = _checks.weight_list(initial_weights)
-    if len(given) != len(d) - 1 or any(w.shape[-2:] != (d[l], d[l + 1]) for l, w in enumerate(given)):
-        raise ValueError(f"initial_weights have shapes {[w.shape for w in given]}, expected dims {d}")
+    if len(given) != len(d) - 1 or any(
+        w.shape[-2:] != (d[l], d[l + 1]) for l, w in enumerate(given)
+    ):
+        raise ValueError(
+            f"initial_weights have shapes {[w.shape for w in given]}, expected dims {d}"
+        )
     if given[0].ndim == 2:
         return [np.repeat(w[None], C, axis=0) for w in given]
     if given[0].ndim == 3 and given[0].shape[0] == C:
         return [w.copy() for w in given]
-    raise ValueError(f"initial_weights need no chain axis or a chain axis of length {C}")
+    raise ValueError(
+        f"initial_weights need no chain axis or a chain axis of length {C}"
+    )
 
 
 def _explosion_threshold(cfg: _Config) -> float:
     """Squared residual (summed over chains and samples) beyond which a run has diverged."""
     t, C = cfg.targets, cfg.chains
-    return _EXPLOSION * max(np.sum(t**2), 1e-300) * C + _EXPLOSION * float(np.max(cfg.sigmas) ** 2) * cfg.n * C
+    return (
+        _EXPLOSION * max(np.sum(t**2), 1e-300) * C
+        + _EXPLOSION * float(np.max(cfg.sigmas) ** 2) * cfg.n * C
+    )
 
 
-def _check_residuals(r, explode: float, step: int, cfg: _Config, phase: str, active=None) -> None:
+def _check_residuals(
+    r, explode: float, step: int, cfg: _Config, phase: str, active=None
+) -> None:
     """Raise :class:`DivergenceError` when the residuals ``r`` (C, b) are non-finite or exploded."""
     rr = r.ravel()
     if not (rr @ rr < explode):  # also catches NaN
@@ -452,16 +553,25 @@ class _Recorder:
         self.ws, self.net, self.cfg = ws, net, cfg
         self.records: list[_Record] = []
         # weights exploding while the residuals stay moderate (growing imbalance between layers)
-        self.weight_limit = _WEIGHT_EXPLOSION * max(1.0, max(float(np.max(np.abs(w))) for w in ws))
+        self.weight_limit = _WEIGHT_EXPLOSION * max(
+            1.0, max(float(np.max(np.abs(w))) for w in ws)
+        )
 
     def __call__(self, step: int) -> None:
         ws = self.ws
         # not finite, or exploded: (max |entry| < limit) is False for NaN as well
-        bad = ~np.all([np.max(np.abs(w), axis=(-2, -1)) < self.weight_limit for w in ws], axis=0)
+        bad = ~np.all(
+            [np.max(np.abs(w), axis=(-2, -1)) < self.weight_limit for w in ws],
+            axis=0,
+        )
         if bad.any():
-            raise _diverged(step, self.cfg.seeds, bad, self.cfg.lrs, "noisy phase")
+            raise _diverged(
+                step, self.cfg.seeds, bad, self.cfg.lrs, "noisy phase"
+            )
         loss, W, s, R = _measure(ws, self.net, self.cfg.xs, self.cfg.ys)
-        self.records.append(_Record(step, loss, W, s, R, tuple(w.copy() for w in ws)))
+        self.records.append(
+            _Record(step, loss, W, s, R, tuple(w.copy() for w in ws))
+        )
 
 
 def _draw_labels(block: int, cfg: _Config, streams):
@@ -469,14 +579,23 @@ def _draw_labels(block: int, cfg: _Config, streams):
     mini-batches (labels (block, C, b), rows (block, C, b))."""
     t, n, b, sigmas = cfg.targets, cfg.n, cfg.batch_size, cfg.sigmas
     if b is None:
-        noise = np.stack([g[1].standard_normal((block, n)) for g in streams], axis=1)
+        noise = np.stack(
+            [g[1].standard_normal((block, n)) for g in streams], axis=1
+        )
         return t + sigmas[:, None] * noise, None
-    rows = np.stack([np.argsort(g[2].random((block, n)), axis=1)[:, :b] for g in streams], axis=1)
-    noise = np.stack([g[1].standard_normal((block, b)) for g in streams], axis=1)
+    rows = np.stack(
+        [np.argsort(g[2].random((block, n)), axis=1)[:, :b] for g in streams],
+        axis=1,
+    )
+    noise = np.stack(
+        [g[1].standard_normal((block, b)) for g in streams], axis=1
+    )
     return t[rows] + sigmas[:, None] * noise, rows
 
 
-def _noisy_phase(ws, net, cfg: _Config, explode: float, record: _Recorder, bar) -> None:
+def _noisy_phase(
+    ws, net, cfg: _Config, explode: float, record: _Recorder, bar
+) -> None:
     """The ``cfg.steps`` noisy steps, updating ``ws`` in place and recording every ``cfg.every`` steps.
 
     The label noise of the next block is drawn in a background thread while this one trains
@@ -485,16 +604,29 @@ def _noisy_phase(ws, net, cfg: _Config, explode: float, record: _Recorder, bar) 
     """
     steps = cfg.steps
     streams = [_streams(s) for s in cfg.seeds]
-    lr_over_b = None if cfg.batch_size is None else cfg.lrs[:, None] / cfg.batch_size
-    block_len = max(16, _NOISE_ENTRIES // (cfg.chains * (cfg.batch_size or cfg.n)))
+    lr_over_b = (
+        None if cfg.batch_size is None else cfg.lrs[:, None] / cfg.batch_size
+    )
+    block_len = max(
+        16, _NOISE_ENTRIES // (cfg.chains * (cfg.batch_size or cfg.n))
+    )
     step = 0
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_draw_labels, min(block_len, steps), cfg, streams) if steps else None
+        pending = (
+            pool.submit(_draw_labels, min(block_len, steps), cfg, streams)
+            if steps
+            else None
+        )
         while step < steps:
             block = min(block_len, steps - step)
             labels, rows = pending.result()
             if step + block < steps:
-                pending = pool.submit(_draw_labels, min(block_len, steps - step - block), cfg, streams)
+                pending = pool.submit(
+                    _draw_labels,
+                    min(block_len, steps - step - block),
+                    cfg,
+                    streams,
+                )
             for k in range(block):
                 if rows is None:
                     r = _step(ws, net, labels[k])
@@ -508,7 +640,9 @@ def _noisy_phase(ws, net, cfg: _Config, explode: float, record: _Recorder, bar) 
                 bar.update(block)
 
 
-def _noise_free_phase(ws, net, cfg: _Config, explode: float, zero_loss: float) -> np.ndarray:
+def _noise_free_phase(
+    ws, net, cfg: _Config, explode: float, zero_loss: float
+) -> np.ndarray:
     """Full-batch gradient descent until each chain's loss is back to ~0; returns the steps per chain.
 
     Convergence is checked every ``_FINAL_CHECK`` steps; a converged chain keeps its weights.
@@ -521,11 +655,18 @@ def _noise_free_phase(ws, net, cfg: _Config, explode: float, zero_loss: float) -
     while active.any() and done < cfg.max_final_steps:
         saved = [w[~active].copy() for w in ws]
         chunk = min(_FINAL_CHECK, cfg.max_final_steps - done)
-        for k in range(chunk):
+        for _ in range(chunk):
             r = _step(ws, net, clean)
         for w, s in zip(ws, saved):  # converged chains stay where they were
             w[~active] = s
-        _check_residuals(r, explode, cfg.steps + done + chunk, cfg, "noise-free phase", active)
+        _check_residuals(
+            r,
+            explode,
+            cfg.steps + done + chunk,
+            cfg,
+            "noise-free phase",
+            active,
+        )
         done += chunk
         final_steps[active] += chunk
         loss = _measure(ws, net, cfg.xs, cfg.ys)[0]
@@ -574,18 +715,30 @@ def _history(records: list[_Record], batched: bool) -> History:
         R=stack([r.R for r in records]),
         singular_values=stack([r.singular_values for r in records]),
         end_to_end=stack([r.end_to_end for r in records]),
-        weights=[stack([r.weights[l] for r in records]) for l in range(len(records[0].weights))],
+        weights=[
+            stack([r.weights[l] for r in records])
+            for l in range(len(records[0].weights))
+        ],
     )
 
 
-def _package(ws, net, cfg: _Config, records: list[_Record], final_steps: np.ndarray, zero_loss: float) -> TrainingRun:
+def _package(
+    ws,
+    net,
+    cfg: _Config,
+    records: list[_Record],
+    final_steps: np.ndarray,
+    zero_loss: float,
+) -> TrainingRun:
     """Measure the final weights, warn about chains that did not converge, and build the :class:`TrainingRun`."""
     loss, W, s, R = _measure(ws, net, cfg.xs, cfg.ys)
     converged = loss <= cfg.final_tol * zero_loss
     # max_final_steps = 0 asks for no noise-free phase: the caller knows the chains may not interpolate
     if not np.all(converged) and cfg.max_final_steps > 0:
         late = [cfg.seeds[c] for c in np.flatnonzero(~converged)]
-        listed = ", ".join(map(str, late[:10])) + (f" and {len(late) - 10} more" if len(late) > 10 else "")
+        listed = ", ".join(map(str, late[:10])) + (
+            f" and {len(late) - 10} more" if len(late) > 10 else ""
+        )
         warnings.warn(
             f"the noise-free phase did not reach final_tol = {cfg.final_tol:g} within {cfg.max_final_steps} steps "
             f"for seed(s) [{listed}]; relative loss {np.max(loss) / zero_loss:.3g}",
@@ -633,6 +786,8 @@ def label_noise_sgd(
     polish: bool = False,
 ) -> TrainingRun:
     """Gradient descent with fresh Gaussian label noise on a deep linear network.
+
+    Book: equation :eq:`mech-step` in :doc:`/chapters/mechanism`.
 
     Each of the ``steps`` noisy steps updates every layer by
 
@@ -723,8 +878,21 @@ def label_noise_sgd(
         non-finite or explode; the message names the step and the seed and
         suggests a smaller learning rate.
     """
-    cfg = _resolve(xs, ys, targets, dims, lr, noise_std, steps, init_scale, seeds, record_every, final_tol,
-                   max_final_steps, batch_size)
+    cfg = _resolve(
+        xs,
+        ys,
+        targets,
+        dims,
+        lr,
+        noise_std,
+        steps,
+        init_scale,
+        seeds,
+        record_every,
+        final_tol,
+        max_final_steps,
+        batch_size,
+    )
     ws = _starting_weights(cfg, init_scale, initial_weights)
     net = _Network(cfg.xs, cfg.ys, cfg.targets, cfg.lrs)
     zero_loss = 0.5 * np.mean(cfg.targets**2)
@@ -732,10 +900,16 @@ def label_noise_sgd(
     record = _Recorder(ws, net, cfg)
     bar = None
     if progress:
-        from tqdm import tqdm  # plain text on stderr: no widget dependency, removed from the rendered book
+        from tqdm import (
+            tqdm,  # plain text on stderr: no widget dependency, removed from the rendered book
+        )
 
         C = cfg.chains
-        bar = tqdm(total=cfg.steps, desc=f"label-noise SGD ({C} chain{'s' if C > 1 else ''})", leave=False)
+        bar = tqdm(
+            total=cfg.steps,
+            desc=f"label-noise SGD ({C} chain{'s' if C > 1 else ''})",
+            leave=False,
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         try:
             record(0)

@@ -6,7 +6,10 @@ from hypothesis import strategies as st
 
 def random_weights(rng, dims):
     """Gaussian layers W_l of shape (d_{l-1}, d_l), scaled to keep products of order one."""
-    return [rng.standard_normal((dims[l], dims[l + 1])) / np.sqrt(dims[l]) for l in range(len(dims) - 1)]
+    return [
+        rng.standard_normal((dims[l], dims[l + 1])) / np.sqrt(dims[l])
+        for l in range(len(dims) - 1)
+    ]
 
 
 def well_conditioned(rng, d, low=0.3, high=3.0):

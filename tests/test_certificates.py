@@ -43,10 +43,16 @@ def test_corrupted_certificates_are_rejected():
     cert = C.hurwitz_certificate(4)
     x1 = cert.xs[0]
     wrong_scale = dataclasses.replace(cert, scale=cert.scale * 2)
-    dropped = dataclasses.replace(cert, bases=cert.bases[:-1], cofactors=cert.cofactors[:-1])
-    negative = dataclasses.replace(cert, cofactors=(cert.cofactors[0] - x1**2,) + cert.cofactors[1:])
+    dropped = dataclasses.replace(
+        cert, bases=cert.bases[:-1], cofactors=cert.cofactors[:-1]
+    )
+    negative = dataclasses.replace(
+        cert, cofactors=(cert.cofactors[0] - x1**2,) + cert.cofactors[1:]
+    )
     neg_scale = dataclasses.replace(cert, scale=-cert.scale)
-    wrong_exponent = dataclasses.replace(cert, cofactors=(cert.cofactors[0] * x1,) + cert.cofactors[1:])
+    wrong_exponent = dataclasses.replace(
+        cert, cofactors=(cert.cofactors[0] * x1,) + cert.cofactors[1:]
+    )
     for bad in (wrong_scale, dropped, negative, neg_scale, wrong_exponent):
         assert not C.verify_amgm_certificate(bad) and not bad.holds()
 
@@ -56,16 +62,27 @@ def test_negative_cofactor_rejected_even_if_identity_holds():
     cert = C.hurwitz_certificate(2)
     x1, x2 = cert.xs
     bogus = dataclasses.replace(
-        cert, bases=(sp.Integer(1),), cofactors=(x1**2 - 2 * x1 * x2 + x2**2,), scale=sp.Rational(1, 4)
+        cert,
+        bases=(sp.Integer(1),),
+        cofactors=(x1**2 - 2 * x1 * x2 + x2**2,),
+        scale=sp.Rational(1, 4),
     )
-    assert sp.expand(C.symmetrize(bogus.cofactors[0] / 4, bogus.xs).as_expr() - cert.gap) == 0
+    assert (
+        sp.expand(
+            C.symmetrize(bogus.cofactors[0] / 4, bogus.xs).as_expr() - cert.gap
+        )
+        == 0
+    )
     assert not C.verify_amgm_certificate(bogus)
 
 
 def test_symmetrize_matches_subs():
     xs = sp.symbols("p q r")
     f = xs[0] ** 3 * xs[1] - 2 * xs[2] + xs[0] * xs[2] ** 2
-    by_subs = sum(f.subs(dict(zip(xs, perm)), simultaneous=True) for perm in permutations(xs))
+    by_subs = sum(
+        f.subs(dict(zip(xs, perm)), simultaneous=True)
+        for perm in permutations(xs)
+    )
     assert sp.expand(C.symmetrize(f, xs).as_expr() - by_subs) == 0
 
 
@@ -78,7 +95,9 @@ def test_cauchy_schwarz_certificate(m):
     assert len(u) == len(v) == m and all(s.is_real for s in u + v)
     # a wrong certificate (one square dropped) fails for m >= 2
     if m >= 2:
-        wrong = dataclasses.replace(ident, rhs=ident.rhs - (u[0] * v[1] - u[1] * v[0]) ** 2)
+        wrong = dataclasses.replace(
+            ident, rhs=ident.rhs - (u[0] * v[1] - u[1] * v[0]) ** 2
+        )
         assert not wrong.holds()
 
 
@@ -87,7 +106,9 @@ def test_nuclear_norm_2x2_matches_svd():
     for _ in range(20):
         M = rng.integers(-5, 6, size=(2, 2))
         exact = C.nuclear_norm_2x2(sp.Matrix(M))
-        assert abs(float(exact) - nuclear_norm(M)) < 1e-12 * (1 + nuclear_norm(M))
+        assert abs(float(exact) - nuclear_norm(M)) < 1e-12 * (
+            1 + nuclear_norm(M)
+        )
 
 
 @pytest.mark.parametrize("sign", [1, -1])
@@ -102,21 +123,54 @@ def test_frobenius_nuclear_certificate(sign):
     # the gap is ||A||^2 ||B||^2 - ||AB||_*^2 when s is the sign of det A det B
     a, b = sp.Matrix([[2, 1], [0, 1]]), sp.Matrix([[1, 0], [3, sign]])
     gap = C.frobenius_nuclear_certificate(a, b, sign).lhs
-    assert sp.simplify(gap - (sum(e**2 for e in a) * sum(e**2 for e in b) - C.nuclear_norm_2x2(a * b) ** 2)) == 0
+    assert (
+        sp.simplify(
+            gap
+            - (
+                sum(e**2 for e in a) * sum(e**2 for e in b)
+                - C.nuclear_norm_2x2(a * b) ** 2
+            )
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
         (lambda: C.hurwitz_certificate(1), "n must be an integer >= 2, got 1"),
-        (lambda: C.hurwitz_certificate(2.5), "n must be an integer >= 2, got 2.5"),
-        (lambda: C.nuclear_norm_2x2(sp.Matrix([[1, 2, 3]])), "M must be an explicit 2 x 2 sympy Matrix, got (1, 3)"),
-        (lambda: C.frobenius_nuclear_certificate(sp.eye(2), sp.eye(2), 0), "sign must be +1 or -1, got 0"),
-        (lambda: C.frobenius_nuclear_certificate(sp.eye(3), sp.eye(2), 1), "A must be an explicit 2 x 2 sympy Matrix"),
-        (lambda: C.cauchy_schwarz_certificate(0), "m must be an integer >= 1, got 0"),
-        (lambda: C.cauchy_schwarz_certificate(13), "m must be at most 12, got 13"),
-        (lambda: C.symmetrize(sp.sqrt(sp.Symbol("z")), [sp.Symbol("z")]), "expr is not a polynomial"),
-        (lambda: C.verify_amgm_certificate("not a certificate"), "cert must be an AMGMCertificate, got str"),
+        (
+            lambda: C.hurwitz_certificate(2.5),
+            "n must be an integer >= 2, got 2.5",
+        ),
+        (
+            lambda: C.nuclear_norm_2x2(sp.Matrix([[1, 2, 3]])),
+            "M must be an explicit 2 x 2 sympy Matrix, got (1, 3)",
+        ),
+        (
+            lambda: C.frobenius_nuclear_certificate(sp.eye(2), sp.eye(2), 0),
+            "sign must be +1 or -1, got 0",
+        ),
+        (
+            lambda: C.frobenius_nuclear_certificate(sp.eye(3), sp.eye(2), 1),
+            "A must be an explicit 2 x 2 sympy Matrix",
+        ),
+        (
+            lambda: C.cauchy_schwarz_certificate(0),
+            "m must be an integer >= 1, got 0",
+        ),
+        (
+            lambda: C.cauchy_schwarz_certificate(13),
+            "m must be at most 12, got 13",
+        ),
+        (
+            lambda: C.symmetrize(sp.sqrt(sp.Symbol("z")), [sp.Symbol("z")]),
+            "expr is not a polynomial",
+        ),
+        (
+            lambda: C.verify_amgm_certificate("not a certificate"),
+            "cert must be an AMGMCertificate, got str",
+        ),
     ],
 )
 def test_bad_input_raises_value_error(call, message):

@@ -4,13 +4,17 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from instances import low_rank, random_weights, well_conditioned
 
 import dlnlib
-from dlnlib.depth_two import depth_two_factorization, depth_two_minimum, depth_two_moments
+from dlnlib.depth_two import (
+    depth_two_factorization,
+    depth_two_minimum,
+    depth_two_moments,
+)
 from dlnlib.drift import normal_space, predicted_drift, tangent_gradient
 from dlnlib.network import flatten, jacobian, jacobian_derivative, unflatten
 from dlnlib.regularizer import regularizer_gradient
-from instances import low_rank, random_weights, well_conditioned
 
 
 def sensing_data(rng, n, d0, dL):
@@ -21,8 +25,16 @@ def sensing_data(rng, n, d0, dL):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(0, 10**6), st.integers(1, 5), st.integers(1, 5), st.integers(0, 5), st.integers(0, 3))
-def test_depth_two_factorization_attains_the_minimum_and_nothing_goes_below(seed, d0, dL, rank, extra):
+@given(
+    st.integers(0, 10**6),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.integers(0, 5),
+    st.integers(0, 3),
+)
+def test_depth_two_factorization_attains_the_minimum_and_nothing_goes_below(
+    seed, d0, dL, rank, extra
+):
     rng = np.random.default_rng(seed)
     r = min(rank, d0, dL)
     xs, ys = sensing_data(rng, 3 * d0 * dL + 3, d0, dL)
@@ -32,7 +44,9 @@ def test_depth_two_factorization_attains_the_minimum_and_nothing_goes_below(seed
     assert W1.shape == (d0, width) and W2.shape == (width, dL)
     assert np.allclose(W1 @ W2, W, atol=1e-9 * max(1.0, np.abs(W).max()))
     m = depth_two_minimum(W, xs, ys)
-    assert np.isclose(float(dlnlib.regularizer([W1, W2], xs, ys)), m, rtol=1e-9, atol=1e-12)
+    assert np.isclose(
+        float(dlnlib.regularizer([W1, W2], xs, ys)), m, rtol=1e-9, atol=1e-12
+    )
     # any other factorization of W (a random gauge of the optimum) is not below
     G = np.eye(width) + rng.standard_normal((width, width))
     other = [W1 @ G, np.linalg.solve(G, W2)]
@@ -50,19 +64,27 @@ def test_depth_two_moments_are_the_partial_traces_of_the_data_moment():
 
 @settings(max_examples=50, deadline=None)
 @given(st.integers(0, 10**6), st.integers(1, 4), st.integers(1, 4))
-def test_depth_two_minimum_is_the_kronecker_bound_under_the_assumption(seed, d0, dL):
+def test_depth_two_minimum_is_the_kronecker_bound_under_the_assumption(
+    seed, d0, dL
+):
     rng = np.random.default_rng(seed)
     X, Y = well_conditioned(rng, d0), well_conditioned(rng, dL)
     xs, ys = dlnlib.product_design(X, Y)
     W = rng.standard_normal((d0, dL))
-    assert np.isclose(depth_two_minimum(W, xs, ys), dlnlib.lower_bound(W, X, Y, 2), rtol=1e-9)
+    assert np.isclose(
+        depth_two_minimum(W, xs, ys), dlnlib.lower_bound(W, X, Y, 2), rtol=1e-9
+    )
 
 
 def test_depth_two_for_completion_is_the_count_weighted_nuclear_norm():
     xs, ys = np.eye(2)[[0, 1, 1]], np.eye(2)[[1, 0, 1]]  # Razin-Cohen pattern
     W = np.array([[0.5, 1.0], [1.0, 0.0]])
     D = np.diag(np.sqrt([1.0, 2.0]))
-    assert np.isclose(depth_two_minimum(W, xs, ys), 2 * dlnlib.nuclear_norm(D @ W @ D), rtol=1e-12)
+    assert np.isclose(
+        depth_two_minimum(W, xs, ys),
+        2 * dlnlib.nuclear_norm(D @ W @ D),
+        rtol=1e-12,
+    )
 
 
 def test_depth_two_rejects_bad_input_with_a_message():
@@ -70,13 +92,20 @@ def test_depth_two_rejects_bad_input_with_a_message():
     xs, ys = sensing_data(rng, 10, 3, 2)
     W = rng.standard_normal((3, 2))
     with pytest.raises(ValueError, match=r"M_x = sum_i .* singular"):
-        depth_two_minimum(W, np.eye(3)[[0, 1] * 5], ys)  # the third row is never measured
+        depth_two_minimum(
+            W, np.eye(3)[[0, 1] * 5], ys
+        )  # the third row is never measured
     with pytest.raises(ValueError, match=r"M_y = sum_i .* singular"):
         depth_two_minimum(W, xs, np.eye(2)[[0] * 10])
-    with pytest.raises(ValueError, match=r"hidden width d_1 = 1 is below rank\(W\) = 2"):
+    with pytest.raises(
+        ValueError, match=r"hidden width d_1 = 1 is below rank\(W\) = 2"
+    ):
         depth_two_factorization(W, xs, ys, 1)
     depth_two_factorization(W, xs, ys, 2)  # the boundary width is accepted
-    with pytest.raises(ValueError, match="xs has 3 columns but the network's input dimension is d_0 = 2"):
+    with pytest.raises(
+        ValueError,
+        match="xs has 3 columns but the network's input dimension is d_0 = 2",
+    ):
         depth_two_minimum(W.T, xs, ys)
     with pytest.raises(ValueError, match="NaN or infinite"):
         depth_two_minimum(np.full((3, 2), np.nan), xs, ys)
@@ -88,7 +117,12 @@ def test_depth_two_rejects_bad_input_with_a_message():
 
 
 def central_difference(f, theta, h=1e-6):
-    return np.array([(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])
+    return np.array(
+        [
+            (f(theta + h * e) - f(theta - h * e)) / (2 * h)
+            for e in np.eye(theta.size)
+        ]
+    )
 
 
 @pytest.mark.parametrize("dims", [(3, 4, 2), (2, 3, 4, 3), (3, 2, 2, 3, 2)])
@@ -98,17 +132,27 @@ def test_jacobian_and_regularizer_gradient_match_finite_differences(dims):
     xs, ys = sensing_data(rng, 5, dims[0], dims[-1])
     theta = flatten(ws)
     J = jacobian(ws, xs, ys)
-    J_fd = central_difference(lambda t: dlnlib.predict(unflatten(t, dims), xs, ys), theta).T
+    J_fd = central_difference(
+        lambda t: dlnlib.predict(unflatten(t, dims), xs, ys), theta
+    ).T
     assert np.allclose(J, J_fd, rtol=1e-6, atol=1e-7 * np.abs(J).max())
     g = flatten(regularizer_gradient(ws, xs, ys))
-    g_fd = central_difference(lambda t: float(dlnlib.regularizer(unflatten(t, dims), xs, ys)), theta)
+    g_fd = central_difference(
+        lambda t: float(dlnlib.regularizer(unflatten(t, dims), xs, ys)), theta
+    )
     assert np.allclose(g, g_fd, rtol=1e-6, atol=1e-7 * np.abs(g).max())
     v, c = rng.standard_normal(theta.size), rng.standard_normal(len(xs))
     jd = jacobian_derivative(ws, xs, ys, v, c)
-    jd_fd = central_difference(lambda s: jacobian(unflatten(theta + s[0] * v, dims), xs, ys).T @ c, np.zeros(1))[0]
+    jd_fd = central_difference(
+        lambda s: jacobian(unflatten(theta + s[0] * v, dims), xs, ys).T @ c,
+        np.zeros(1),
+    )[0]
     assert np.allclose(jd, jd_fd, rtol=1e-6, atol=1e-7 * np.abs(jd).max())
     # grad R = 2 sum_i Hess(P_i) grad(P_i): the identity behind the drift
-    twice = sum(2 * jacobian_derivative(ws, xs, ys, J[i], np.eye(len(xs))[i]) for i in range(len(xs)))
+    twice = sum(
+        2 * jacobian_derivative(ws, xs, ys, J[i], np.eye(len(xs))[i])
+        for i in range(len(xs))
+    )
     assert np.allclose(twice, g, rtol=1e-10, atol=1e-12 * np.abs(g).max())
 
 
@@ -117,7 +161,9 @@ def test_flatten_round_trip_and_errors():
     ws = random_weights(rng, (2, 3, 4))
     back = unflatten(flatten(ws), (2, 3, 4))
     assert all(np.array_equal(a, b) for a, b in zip(ws, back))
-    with pytest.raises(ValueError, match=r"theta has 17 entries but dims \(2, 3, 4\) need 18"):
+    with pytest.raises(
+        ValueError, match=r"theta has 17 entries but dims \(2, 3, 4\) need 18"
+    ):
         unflatten(np.zeros(17), (2, 3, 4))
     with pytest.raises(ValueError, match="single network"):
         flatten([np.zeros((2, 2, 3)), np.zeros((2, 3, 4))])
@@ -131,11 +177,17 @@ def test_predicted_drift_on_the_scalar_network_by_hand():
     tangent = g - (g @ u) * u
     expected = -(eta**2) * sigma**2 / 4 * tangent @ tangent
     one = np.ones((1, 1))
-    assert np.isclose(predicted_drift(ws, one, one, lr=eta, noise_std=sigma), expected, rtol=1e-12)
+    assert np.isclose(
+        predicted_drift(ws, one, one, lr=eta, noise_std=sigma),
+        expected,
+        rtol=1e-12,
+    )
     assert np.allclose(tangent_gradient(ws, one, one), tangent)
     # the Lyapunov covariance scales the only normal direction by 2 / (2 - eta lambda), lambda = a^2 + b^2
     lam = a**2 + b**2
-    lyap = predicted_drift(ws, one, one, lr=eta, noise_std=sigma, covariance="lyapunov")
+    lyap = predicted_drift(
+        ws, one, one, lr=eta, noise_std=sigma, covariance="lyapunov"
+    )
     assert np.isclose(lyap, expected * 2 / (2 - eta * lam), rtol=1e-12)
     assert np.isclose(normal_space(ws, one, one).hessian_eigenvalues[0], lam)
 
@@ -148,20 +200,42 @@ def test_predicted_drift_vanishes_at_a_minimizer_of_R():
     ws = dlnlib.optimal_factorization(W, X, Y, (3, 3, 3, 3))
     # the data pin W down (n = d_0 d_L): the optimum of R on the fibre is a stationary point
     drift = predicted_drift(ws, xs, ys, lr=1e-3, noise_std=1.0)
-    scale = 1e-6 / 4 / len(xs) ** 2 * float(dlnlib.regularizer(ws, xs, ys)) ** 2
+    scale = (
+        1e-6 / 4 / len(xs) ** 2 * float(dlnlib.regularizer(ws, xs, ys)) ** 2
+    )
     assert abs(drift) < 1e-12 * scale
 
 
 def test_predicted_drift_errors():
     one = np.ones((1, 1))
     ws = [np.array([[2.0]]), np.array([[0.5]])]
-    with pytest.raises(FloatingPointError, match=r"lr \* lambda_max\(H\) = 2.12 >= 2"):
-        predicted_drift(ws, one, one, lr=0.5, noise_std=1.0, covariance="lyapunov")
-    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+    with pytest.raises(
+        FloatingPointError, match=r"lr \* lambda_max\(H\) = 2.12 >= 2"
+    ):
+        predicted_drift(
+            ws, one, one, lr=0.5, noise_std=1.0, covariance="lyapunov"
+        )
+    with pytest.raises(
+        ValueError, match="lr must be a positive finite number"
+    ):
         predicted_drift(ws, one, one, lr=0.0, noise_std=1.0)
-    with pytest.raises(ValueError, match="noise_std must be a positive finite number"):
+    with pytest.raises(
+        ValueError, match="noise_std must be a positive finite number"
+    ):
         predicted_drift(ws, one, one, lr=0.1, noise_std=np.nan)
-    with pytest.raises(ValueError, match="covariance must be 'leading' or 'lyapunov'"):
-        predicted_drift(ws, one, one, lr=0.1, noise_std=1.0, covariance="exact")
-    with pytest.raises(ValueError, match="Jacobian of the predictions is zero"):
-        predicted_drift([np.zeros((1, 1)), np.zeros((1, 1))], one, one, lr=0.1, noise_std=1.0)
+    with pytest.raises(
+        ValueError, match="covariance must be 'leading' or 'lyapunov'"
+    ):
+        predicted_drift(
+            ws, one, one, lr=0.1, noise_std=1.0, covariance="exact"
+        )
+    with pytest.raises(
+        ValueError, match="Jacobian of the predictions is zero"
+    ):
+        predicted_drift(
+            [np.zeros((1, 1)), np.zeros((1, 1))],
+            one,
+            one,
+            lr=0.1,
+            noise_std=1.0,
+        )

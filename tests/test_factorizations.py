@@ -2,10 +2,14 @@
 
 import numpy as np
 import pytest
+from instances import low_rank, well_conditioned
 
 import dlnlib
-from dlnlib.construction import balanced_factorization, gauge_transform, random_factorization
-from instances import low_rank, well_conditioned
+from dlnlib.construction import (
+    balanced_factorization,
+    gauge_transform,
+    random_factorization,
+)
 
 DIMS = [(3, 3, 4), (3, 4, 2, 4), (3, 2, 5, 3, 4)]
 
@@ -17,13 +21,19 @@ def test_balanced_factorization_is_balanced_in_whitened_coordinates(dims, r):
     W = low_rank(rng, dims[0], dims[-1], r)
     X, Y = well_conditioned(rng, dims[0]), well_conditioned(rng, dims[-1])
     ws = balanced_factorization(W, X, Y, dims)
-    assert [w.shape for w in ws] == [(dims[l], dims[l + 1]) for l in range(len(dims) - 1)]
+    assert [w.shape for w in ws] == [
+        (dims[l], dims[l + 1]) for l in range(len(dims) - 1)
+    ]
     np.testing.assert_allclose(dlnlib.end_to_end(ws), W, atol=1e-10)
     V = [X @ ws[0], *ws[1:-1], ws[-1] @ Y]  # whitened layers
     for a, b in zip(V[:-1], V[1:]):
         np.testing.assert_allclose(a.T @ a, b @ b.T, atol=1e-10)
     s = np.linalg.svd(X @ W @ Y, compute_uv=False)[:r]
-    np.testing.assert_allclose(np.linalg.svd(V[1], compute_uv=False)[:r], s ** (1 / (len(dims) - 1)), rtol=1e-9)
+    np.testing.assert_allclose(
+        np.linalg.svd(V[1], compute_uv=False)[:r],
+        s ** (1 / (len(dims) - 1)),
+        rtol=1e-9,
+    )
 
 
 def test_balanced_factorization_attains_the_bound_at_depth_two_only_with_equal_norms():
@@ -32,9 +42,13 @@ def test_balanced_factorization_attains_the_bound_at_depth_two_only_with_equal_n
     X, Y = well_conditioned(rng, 3), well_conditioned(rng, 4)
     Y *= np.linalg.norm(X) / np.linalg.norm(Y)  # ||X||_F = ||Y||_F
     ws = balanced_factorization(W, X, Y, (3, 3, 4))
-    assert dlnlib.regularizer_kron(ws, X, Y) == pytest.approx(dlnlib.lower_bound(W, X, Y, 2), rel=1e-10)
+    assert dlnlib.regularizer_kron(ws, X, Y) == pytest.approx(
+        dlnlib.lower_bound(W, X, Y, 2), rel=1e-10
+    )
     ws3 = balanced_factorization(W, X, Y, (3, 3, 3, 4))
-    assert dlnlib.regularizer_kron(ws3, X, Y) > dlnlib.lower_bound(W, X, Y, 3) * (1 + 1e-6)
+    assert dlnlib.regularizer_kron(ws3, X, Y) > dlnlib.lower_bound(
+        W, X, Y, 3
+    ) * (1 + 1e-6)
 
 
 def test_gauge_transform_formula_and_invariants():
@@ -44,17 +58,29 @@ def test_gauge_transform_formula_and_invariants():
     G = [well_conditioned(rng, 3), well_conditioned(rng, 4)]
     new = gauge_transform(ws, G)
     np.testing.assert_allclose(new[0], ws[0] @ G[0], rtol=1e-12)
-    np.testing.assert_allclose(new[1], np.linalg.inv(G[0]) @ ws[1] @ G[1], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(new[2], np.linalg.inv(G[1]) @ ws[2], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(dlnlib.end_to_end(new), dlnlib.end_to_end(ws), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        new[1], np.linalg.inv(G[0]) @ ws[1] @ G[1], rtol=1e-10, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        new[2], np.linalg.inv(G[1]) @ ws[2], rtol=1e-10, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        dlnlib.end_to_end(new), dlnlib.end_to_end(ws), rtol=1e-10, atol=1e-12
+    )
     # orthogonal gauges keep every term of R
     Q = [np.linalg.qr(rng.standard_normal((k, k)))[0] for k in (3, 4)]
     X, Y = well_conditioned(rng, 2), well_conditioned(rng, 2)
-    np.testing.assert_allclose(dlnlib.regularizer_kron_terms(gauge_transform(ws, Q), X, Y),
-                               dlnlib.regularizer_kron_terms(ws, X, Y), rtol=1e-10)
+    np.testing.assert_allclose(
+        dlnlib.regularizer_kron_terms(gauge_transform(ws, Q), X, Y),
+        dlnlib.regularizer_kron_terms(ws, X, Y),
+        rtol=1e-10,
+    )
 
 
-@pytest.mark.parametrize("dims, r", [((3, 3, 4), 3), ((3, 4, 5, 4), 2), ((2, 1, 1, 3), 1), ((2, 3, 3, 3), 0)])
+@pytest.mark.parametrize(
+    "dims, r",
+    [((3, 3, 4), 3), ((3, 4, 5, 4), 2), ((2, 1, 1, 3), 1), ((2, 3, 3, 3), 0)],
+)
 def test_random_factorization_reproduces_w(dims, r):
     rng = np.random.default_rng(5)
     W = low_rank(rng, dims[0], dims[-1], r)
@@ -73,10 +99,19 @@ def test_random_weights_follow_the_documented_rule():
     rng = np.random.default_rng(8)
     for l, w in enumerate(got):
         scale = np.exp(spread * rng.standard_normal())
-        np.testing.assert_allclose(w, scale * rng.standard_normal((dims[l], dims[l + 1])) / np.sqrt(dims[l]),
-                                   rtol=1e-14)
+        np.testing.assert_allclose(
+            w,
+            scale
+            * rng.standard_normal((dims[l], dims[l + 1]))
+            / np.sqrt(dims[l]),
+            rtol=1e-14,
+        )
     flat = dlnlib.random_weights(dims, np.random.default_rng(8))
     rng = np.random.default_rng(8)
     for l, w in enumerate(flat):
         rng.standard_normal()
-        np.testing.assert_allclose(w, rng.standard_normal((dims[l], dims[l + 1])) / np.sqrt(dims[l]), rtol=1e-14)
+        np.testing.assert_allclose(
+            w,
+            rng.standard_normal((dims[l], dims[l + 1])) / np.sqrt(dims[l]),
+            rtol=1e-14,
+        )

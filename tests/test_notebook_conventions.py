@@ -17,7 +17,9 @@ def toc_files():
     for part in toc.get("parts", []):
         for chapter in part.get("chapters", []):
             files.add(chapter["file"])
-            files.update(section["file"] for section in chapter.get("sections", []))
+            files.update(
+                section["file"] for section in chapter.get("sections", [])
+            )
     return files
 
 
@@ -36,12 +38,20 @@ def test_first_code_cell_is_the_parameters_cell(path):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code, "a chapter without code checks nothing"
     first = code[0]
-    assert "parameters" in first.metadata.get("tags", []), "first code cell must carry the tag 'parameters'"
-    assigned = [line for line in first.source.splitlines() if re.match(r"^[A-Za-z_]\w*\s*=", line)]
+    assert "parameters" in first.metadata.get("tags", []), (
+        "first code cell must carry the tag 'parameters'"
+    )
+    assigned = [
+        line
+        for line in first.source.splitlines()
+        if re.match(r"^[A-Za-z_]\w*\s*=", line)
+    ]
     assert assigned, "the parameters cell assigns no parameter"
     for line in assigned:
         assert "#" in line, f"parameter without a comment: {line!r}"
-    assert "parameters" not in " ".join(t for c in code[1:] for t in c.metadata.get("tags", []))
+    assert "parameters" not in " ".join(
+        t for c in code[1:] for t in c.metadata.get("tags", [])
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -52,19 +62,31 @@ def test_outputs_are_stored_clean_and_in_order(path):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        assert cell.execution_count is not None, "notebook has unexecuted cells: run `make execute`"
+        assert cell.execution_count is not None, (
+            "notebook has unexecuted cells: run `make execute`"
+        )
         counts.append(cell.execution_count)
         for out in cell.outputs:
             assert out.output_type != "error", "a stored output is an error"
-            text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
-            assert "<matplotlib." not in text, "stray matplotlib repr in an output"
-            assert "Warning" not in text, f"a warning in a stored output: {text[:200]!r}"
-    assert counts == list(range(1, len(counts) + 1)), "cells were not executed top to bottom in one run"
+            text = out.get("text", "") + str(
+                out.get("data", {}).get("text/plain", "")
+            )
+            assert "<matplotlib." not in text, (
+                "stray matplotlib repr in an output"
+            )
+            assert "Warning" not in text, (
+                f"a warning in a stored output: {text[:200]!r}"
+            )
+    assert counts == list(range(1, len(counts) + 1)), (
+        "cells were not executed top to bottom in one run"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_draw_is_seeded(path):
     nb = nbformat.read(path, as_version=4)
     source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "np.random.seed" not in source and not re.search(r"np\.random\.(rand|randn|normal|uniform|choice)\(", source)
+    assert "np.random.seed" not in source and not re.search(
+        r"np\.random\.(rand|randn|normal|uniform|choice)\(", source
+    )
     assert "default_rng()" not in source, "an unseeded generator"

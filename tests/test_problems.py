@@ -4,13 +4,22 @@ import numpy as np
 import pytest
 
 from dlnlib import kronecker_factors, nuclear_norm
-from dlnlib.problems import Problem, completion_from_pattern, gaussian_sensing, matrix_completion
+from dlnlib.problems import (
+    Problem,
+    completion_from_pattern,
+    gaussian_sensing,
+    matrix_completion,
+)
 
 
 def test_sensing_shapes_targets_and_rank():
     pb = gaussian_sensing(50, 10, 8, 2, seed=3)
     assert isinstance(pb, Problem) and pb.kind == "sensing"
-    assert pb.xs.shape == (50, 10) and pb.ys.shape == (50, 8) and pb.targets.shape == (50,)
+    assert (
+        pb.xs.shape == (50, 10)
+        and pb.ys.shape == (50, 8)
+        and pb.targets.shape == (50,)
+    )
     assert pb.W_star.shape == (10, 8) and pb.n == 50 and pb.shape == (10, 8)
     s = np.linalg.svd(pb.W_star, compute_uv=False)
     assert np.sum(s > 1e-10 * s[0]) == 2
@@ -59,11 +68,15 @@ def test_completion_uniform_distinct_entries():
 def test_completion_product_law_is_followed():
     p = np.array([8.0, 4.0, 2.0, 1.0, 1.0])
     q = np.array([1.0, 1.0, 1.0, 1.0, 4.0, 0.0])
-    pb = matrix_completion(20000, 5, 6, 1, seed=2, row_weights=p, col_weights=q, replace=True)
+    pb = matrix_completion(
+        20000, 5, 6, 1, seed=2, row_weights=p, col_weights=q, replace=True
+    )
     np.testing.assert_allclose(pb.row_probs, p / p.sum())
     assert np.all(pb.counts[:, 5] == 0), "a zero-weight column was sampled"
     freq = pb.counts / pb.counts.sum()
-    np.testing.assert_allclose(freq, np.outer(p / p.sum(), q / q.sum()), atol=0.01)
+    np.testing.assert_allclose(
+        freq, np.outer(p / p.sum(), q / q.sum()), atol=0.01
+    )
     # i.i.d. product sampling: the counts are close to rank one, so the Kronecker assumption nearly holds
     assert kronecker_factors(pb.xs, pb.ys).rel_error < 0.05
 
@@ -85,8 +98,12 @@ def test_completion_weighted_without_replacement_prefers_heavy_rows():
         lambda: matrix_completion(10, 3, 3, 1, seed=0),
         lambda: matrix_completion(4, 3, 3, 1, seed=0, row_weights=[1, 1]),
         lambda: matrix_completion(4, 3, 3, 1, seed=0, col_weights=[1, -1, 1]),
-        lambda: matrix_completion(4, 3, 3, 1, seed=0, row_weights=[1, 0, 0], col_weights=[1, 1, 0]),
-        lambda: matrix_completion(4, 3, 3, 1, seed=0, row_weights=[np.nan, 1, 1]),
+        lambda: matrix_completion(
+            4, 3, 3, 1, seed=0, row_weights=[1, 0, 0], col_weights=[1, 1, 0]
+        ),
+        lambda: matrix_completion(
+            4, 3, 3, 1, seed=0, row_weights=[np.nan, 1, 1]
+        ),
     ],
 )
 def test_bad_input_raises(call):
@@ -95,18 +112,30 @@ def test_bad_input_raises(call):
 
 
 def test_completion_from_pattern_observes_exactly_the_pattern():
-    pattern = np.add.outer(np.arange(6), np.arange(5)) < 5  # a triangle: not a product law
+    pattern = (
+        np.add.outer(np.arange(6), np.arange(5)) < 5
+    )  # a triangle: not a product law
     pb = completion_from_pattern(pattern, 2, seed=3)
     np.testing.assert_array_equal(pb.counts, pattern.astype(float))
     assert pb.n == pattern.sum()
     np.testing.assert_array_equal(pb.targets, pb.W_star[pattern])
     np.testing.assert_array_equal(pb.xs.argmax(axis=1), pb.rows)
     # same seed, shape and rank: the same ground truth as matrix_completion
-    np.testing.assert_array_equal(pb.W_star, matrix_completion(3, 6, 5, 2, seed=3).W_star)
+    np.testing.assert_array_equal(
+        pb.W_star, matrix_completion(3, 6, 5, 2, seed=3).W_star
+    )
     assert kronecker_factors(pb.xs, pb.ys).rel_error > 0.3
 
 
-@pytest.mark.parametrize("pattern", [np.zeros((3, 3), bool), np.ones(4, bool), np.full((2, 2), 2), np.ones((0, 3))])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        np.zeros((3, 3), bool),
+        np.ones(4, bool),
+        np.full((2, 2), 2),
+        np.ones((0, 3)),
+    ],
+)
 def test_completion_from_bad_pattern_raises(pattern):
     with pytest.raises(ValueError):
         completion_from_pattern(pattern, 1, seed=0)

@@ -29,7 +29,9 @@ def test_kron_matches_numpy():
     rng = np.random.default_rng(1)
     P = rng.integers(-3, 4, size=(2, 3))
     Q = rng.integers(-3, 4, size=(3, 2))
-    assert np.array_equal(np.array(S.kron(sp.Matrix(P), sp.Matrix(Q)), dtype=int), np.kron(P, Q))
+    assert np.array_equal(
+        np.array(S.kron(sp.Matrix(P), sp.Matrix(Q)), dtype=int), np.kron(P, Q)
+    )
     with pytest.raises(ValueError):
         S.kron(P, sp.Matrix(Q))
 
@@ -59,28 +61,65 @@ def test_bad_input_raises_value_error(call):
 
 def test_identity_holds_by_each_method():
     a, b = sp.symbols("a b", real=True)
-    square = Identity("(a + b)^2 = a^2 + 2ab + b^2", (a + b) ** 2, a**2 + 2 * a * b + b**2, {"a": a, "b": b})
-    assert square.holds() and not dataclasses.replace(square, rhs=a**2 + b**2).holds()
+    square = Identity(
+        "(a + b)^2 = a^2 + 2ab + b^2",
+        (a + b) ** 2,
+        a**2 + 2 * a * b + b**2,
+        {"a": a, "b": b},
+    )
+    assert (
+        square.holds()
+        and not dataclasses.replace(square, rhs=a**2 + b**2).holds()
+    )
     assert sp.expand(square.difference()) == 0
     ratio = Identity("a/(a b) = 1/b", a / (a * b), 1 / b, {}, method="cancel")
     assert ratio.holds()
     p = sp.Symbol("p", positive=True)
-    power = Identity("(p^4)^(1/2) = p^2", (p**4) ** sp.Rational(1, 2), p**2, {"p": p}, method="positive")
+    power = Identity(
+        "(p^4)^(1/2) = p^2",
+        (p**4) ** sp.Rational(1, 2),
+        p**2,
+        {"p": p},
+        method="positive",
+    )
     assert power.holds() and not dataclasses.replace(power, rhs=p**3).holds()
     M = S.symbol_matrix("m", 2, 2)
-    inverse = Identity("M M^-1 = I", M * M.inv(), sp.eye(2), {"M": M}, method="cancel")
-    assert inverse.holds() and not dataclasses.replace(inverse, rhs=2 * sp.eye(2)).holds()
-    assert repr(square) == "Identity(statement='(a + b)^2 = a^2 + 2ab + b^2', method='expand')"
+    inverse = Identity(
+        "M M^-1 = I", M * M.inv(), sp.eye(2), {"M": M}, method="cancel"
+    )
+    assert (
+        inverse.holds()
+        and not dataclasses.replace(inverse, rhs=2 * sp.eye(2)).holds()
+    )
+    assert (
+        repr(square)
+        == "Identity(statement='(a + b)^2 = a^2 + 2ab + b^2', method='expand')"
+    )
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(lhs=sp.Integer(1), rhs=sp.Integer(1), method="simplify"), "method must be one of"),
-        (dict(lhs=1, rhs=sp.Integer(1)), "lhs must be a sympy expression or matrix, got int"),
-        (dict(lhs=sp.eye(2), rhs=sp.Integer(1)), "lhs and rhs must both be matrices or both be scalars"),
-        (dict(lhs=sp.eye(2), rhs=sp.eye(3)), "lhs has shape (2, 2) but rhs has shape (3, 3)"),
-        (dict(lhs=sp.eye(2), rhs=sp.eye(2), method="positive"), "method 'positive' compares scalars"),
+        (
+            dict(lhs=sp.Integer(1), rhs=sp.Integer(1), method="simplify"),
+            "method must be one of",
+        ),
+        (
+            dict(lhs=1, rhs=sp.Integer(1)),
+            "lhs must be a sympy expression or matrix, got int",
+        ),
+        (
+            dict(lhs=sp.eye(2), rhs=sp.Integer(1)),
+            "lhs and rhs must both be matrices or both be scalars",
+        ),
+        (
+            dict(lhs=sp.eye(2), rhs=sp.eye(3)),
+            "lhs has shape (2, 2) but rhs has shape (3, 3)",
+        ),
+        (
+            dict(lhs=sp.eye(2), rhs=sp.eye(2), method="positive"),
+            "method 'positive' compares scalars",
+        ),
     ],
 )
 def test_identity_rejects_malformed_input(kwargs, message):
@@ -116,10 +155,17 @@ def test_construction_scalars_is_the_symbolic_scales_class():
 
 def test_deprecated_aliases_return_the_old_shapes():
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # an alias must not warn: the warning would show in the chapters
+        warnings.simplefilter(
+            "error"
+        )  # an alias must not warn: the warning would show in the chapters
         gap, cert, u, v = S.lagrange_identity(3)
         new = S.cauchy_schwarz_certificate(3)
-        assert (gap, cert, u, v) == (new.lhs, new.rhs, new.symbols["u"], new.symbols["v"])
+        assert (gap, cert, u, v) == (
+            new.lhs,
+            new.rhs,
+            new.symbols["u"],
+            new.symbols["v"],
+        )
         assert sp.expand(gap - cert) == 0
 
         A, B = S.symbol_matrix("A", 2, 2), S.symbol_matrix("B", 2, 2)
@@ -130,17 +176,37 @@ def test_deprecated_aliases_return_the_old_shapes():
         assert S.equal_positive(lhs, rhs) and len(a) == len(b) == 4
 
         lhs, rhs, sym = S.exponent_collapse()
-        assert S.equal_positive(lhs, rhs) and set(sym) == {"L", "x", "y", "nu", "l"}
-        assert (sym["L"], sym["x"], sym["y"], sym["nu"]) == tuple(getattr(S.construction_scalars(), k)
-                                                                 for k in ("L", "x", "y", "nu"))
+        assert S.equal_positive(lhs, rhs) and set(sym) == {
+            "L",
+            "x",
+            "y",
+            "nu",
+            "l",
+        }
+        assert (sym["L"], sym["x"], sym["y"], sym["nu"]) == tuple(
+            getattr(S.construction_scalars(), k) for k in ("L", "x", "y", "nu")
+        )
 
         d = S.kron_trace_identity(2, 2, 3, 2, n=2)
-        assert set(d) == {"per_sample", "trace_data", "trace_kron", "frobenius", "A", "B", "X", "Y", "xs", "ys"}
+        assert set(d) == {
+            "per_sample",
+            "trace_data",
+            "trace_kron",
+            "frobenius",
+            "A",
+            "B",
+            "X",
+            "Y",
+            "xs",
+            "ys",
+        }
         assert sp.expand(d["per_sample"] - d["trace_data"]) == 0
         assert sp.expand(d["trace_kron"] - d["frobenius"]) == 0
         assert sp.expand(d["trace_data"] - d["frobenius"]) != 0
 
-        w = S.whitening_identities(2, 1)  # small: the identities themselves are tested in test_symbolic_kronecker
+        w = S.whitening_identities(
+            2, 1
+        )  # small: the identities themselves are tested in test_symbolic_kronecker
         assert set(w) == {"prediction", "sample", "moment", "symbols"}
         assert set(w["symbols"]) == {"X", "Y", "W", "x", "y"}
         assert sp.cancel(w["prediction"][0] - w["prediction"][1]) == 0
@@ -153,11 +219,28 @@ def test_deprecated_aliases_return_the_old_shapes():
     "call, message",
     [
         (lambda: S.lagrange_identity(0), "m must be an integer >= 1, got 0"),
-        (lambda: S.frobenius_nuclear_certificate_2x2(sp.eye(2), sp.eye(2), 0), "sign must be +1 or -1, got 0"),
-        (lambda: S.rearrangement_identity(1), "L must be an integer >= 2, got 1"),
-        (lambda: S.kron_trace_identity(1, 1, 1, 1, 4), "n must be at most 3, got 4"),
-        (lambda: S.kron_trace_identity(2, 2, 2, 4), "dL must be at most 3, got 4"),
-        (lambda: S.whitening_identities(0, 2), "d0 must be an integer >= 1, got 0"),
+        (
+            lambda: S.frobenius_nuclear_certificate_2x2(
+                sp.eye(2), sp.eye(2), 0
+            ),
+            "sign must be +1 or -1, got 0",
+        ),
+        (
+            lambda: S.rearrangement_identity(1),
+            "L must be an integer >= 2, got 1",
+        ),
+        (
+            lambda: S.kron_trace_identity(1, 1, 1, 1, 4),
+            "n must be at most 3, got 4",
+        ),
+        (
+            lambda: S.kron_trace_identity(2, 2, 2, 4),
+            "dL must be at most 3, got 4",
+        ),
+        (
+            lambda: S.whitening_identities(0, 2),
+            "d0 must be an integer >= 1, got 0",
+        ),
     ],
 )
 def test_deprecated_aliases_keep_their_errors(call, message):
@@ -168,4 +251,6 @@ def test_deprecated_aliases_keep_their_errors(call, message):
 
 def test_deprecated_aliases_say_so():
     for name in S._DEPRECATED:
-        assert "Deprecated alias of" in getattr(S, name).__doc__.splitlines()[0], name
+        assert (
+            "Deprecated alias of" in getattr(S, name).__doc__.splitlines()[0]
+        ), name

@@ -20,21 +20,32 @@ def test_scalars_product_is_one_for_general_depth():
     sc = SC.construction_scalars()
     assert isinstance(sc, SC.SymbolicConstructionScales)
     assert sc.L.is_integer and sc.L.is_positive
-    assert equal_positive(sc.alpha * sc.beta ** (sc.L - 2) * sc.gamma, sp.Integer(1))
+    assert equal_positive(
+        sc.alpha * sc.beta ** (sc.L - 2) * sc.gamma, sp.Integer(1)
+    )
     # a wrong power of beta is refuted
-    assert not equal_positive(sc.alpha * sc.beta ** (sc.L - 1) * sc.gamma, sp.Integer(1))
+    assert not equal_positive(
+        sc.alpha * sc.beta ** (sc.L - 1) * sc.gamma, sp.Integer(1)
+    )
 
 
 def test_scalars_share_symbols_with_exponent_collapse():
     sym = collapsed_exponents().symbols
     sc = SC.construction_scalars()
-    assert (sc.L, sc.x, sc.y, sc.nu) == (sym["L"], sym["x"], sym["y"], sym["nu"])
+    assert (sc.L, sc.x, sc.y, sc.nu) == (
+        sym["L"],
+        sym["x"],
+        sym["y"],
+        sym["nu"],
+    )
 
 
 def test_every_term_equals_the_common_value_for_general_depth():
     sc = SC.construction_scalars()
     target = sc.x * sc.y * sc.beta ** (sc.L - 2) * sc.nu
-    terms = SC.construction_terms(sc.L, sc.alpha, sc.beta, sc.gamma, sc.x**2, sc.y**2, sc.nu, sc.nu)
+    terms = SC.construction_terms(
+        sc.L, sc.alpha, sc.beta, sc.gamma, sc.x**2, sc.y**2, sc.nu, sc.nu
+    )
     for key in ("first", "interior", "last"):
         assert equal_positive(terms[key], target), key
     # the interior term with a wrong exponent of beta is refuted
@@ -44,7 +55,9 @@ def test_every_term_equals_the_common_value_for_general_depth():
 def test_split_products_equal_the_nuclear_norm_for_general_depth():
     sc = SC.construction_scalars()
     l = sp.Symbol("l", integer=True, positive=True)
-    a_sq, b_sq = SC.construction_partial_norms(l, sc.L, sc.alpha, sc.beta, sc.gamma, sc.nu, sc.nu)
+    a_sq, b_sq = SC.construction_partial_norms(
+        l, sc.L, sc.alpha, sc.beta, sc.gamma, sc.nu, sc.nu
+    )
     assert equal_positive(a_sq * b_sq, sc.nu**2)
 
 
@@ -54,19 +67,35 @@ def test_scalars_match_dlnlib_numerically(L):
     W = rng.standard_normal((3, 4))
     X, Y = rng.standard_normal((3, 3)), rng.standard_normal((4, 4))
     num = dlnlib.construction_scales(W, X, Y, L)
-    sc = SC.construction_scalars(L, np.linalg.norm(X), np.linalg.norm(Y), dlnlib.nuclear_norm(X @ W @ Y))
-    assert np.allclose([float(sc.alpha), float(sc.beta), float(sc.gamma)], [num.alpha, num.beta, num.gamma], rtol=1e-12)
+    sc = SC.construction_scalars(
+        L, np.linalg.norm(X), np.linalg.norm(Y), dlnlib.nuclear_norm(X @ W @ Y)
+    )
+    assert np.allclose(
+        [float(sc.alpha), float(sc.beta), float(sc.gamma)],
+        [num.alpha, num.beta, num.gamma],
+        rtol=1e-12,
+    )
 
 
 @pytest.mark.parametrize(
     "widths, rank",
-    [((2, 2, 2), 2), ((3, 1, 2), 1), ((3, 3, 2, 2), 2), ((2, 3, 2, 4, 2), 2), ((3, 2, 3, 2, 3, 2), 2)],
+    [
+        ((2, 2, 2), 2),
+        ((3, 1, 2), 1),
+        ((3, 3, 2, 2), 2),
+        ((2, 3, 2, 4, 2), 2),
+        ((3, 2, 3, 2, 3, 2), 2),
+    ],
 )
 def test_generic_construction_verifies(widths, rank):
-    check = SC.verify_generic_construction(SC.generic_construction(widths, rank))
+    check = SC.verify_generic_construction(
+        SC.generic_construction(widths, rank)
+    )
     assert check.ok and check.holds()
     L = len(widths) - 1
-    assert len(check.left) == len(check.right) == L - 1 and len(check.terms) == L
+    assert (
+        len(check.left) == len(check.right) == L - 1 and len(check.terms) == L
+    )
 
 
 def test_corrupted_generic_construction_is_caught():
@@ -74,7 +103,9 @@ def test_corrupted_generic_construction_is_caught():
     ws = list(gc.factors)
     field = ws[0].domain
     two = field.from_sympy(sp.Integer(2))
-    scaled = dataclasses.replace(gc, factors=tuple([ws[0], ws[1] * two, *ws[2:]]))
+    scaled = dataclasses.replace(
+        gc, factors=tuple([ws[0], ws[1] * two, *ws[2:]])
+    )
     check = SC.verify_generic_construction(scaled)
     assert not check.product and not check.ok and not check.holds()
     # transposed selector in a middle layer (ones off the top-left corner) breaks the product
@@ -82,7 +113,17 @@ def test_corrupted_generic_construction_is_caught():
     bad = sp.Matrix.hstack(bad[:, 1:], bad[:, :1])
     from sympy.polys.matrices import DomainMatrix
 
-    swapped = dataclasses.replace(gc, factors=tuple([ws[0], ws[1], DomainMatrix.from_Matrix(bad).convert_to(field), ws[3]]))
+    swapped = dataclasses.replace(
+        gc,
+        factors=tuple(
+            [
+                ws[0],
+                ws[1],
+                DomainMatrix.from_Matrix(bad).convert_to(field),
+                ws[3],
+            ]
+        ),
+    )
     assert not SC.verify_generic_construction(swapped).ok
 
 
@@ -114,7 +155,10 @@ def test_rational_semi_orthogonal(m, r):
     assert U.shape == (m, r)
     assert (U.T * U - sp.eye(r)).applyfunc(sp.cancel).is_zero_matrix
     sig = sp.symbols(f"s1:{r + 1}", positive=True)
-    assert sp.cancel(frobenius_sq(U * sp.diag(*sig)) - sum(s**2 for s in sig)) == 0
+    assert (
+        sp.cancel(frobenius_sq(U * sp.diag(*sig)) - sum(s**2 for s in sig))
+        == 0
+    )
     with pytest.raises(ValueError):
         SC.rational_semi_orthogonal(m, m + 1)
     with pytest.raises(ValueError):

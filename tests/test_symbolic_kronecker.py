@@ -12,7 +12,10 @@ from dlnlib.symbolic import Identity
 def test_regularizer_trace_holds_for_any_data():
     ident = K.regularizer_trace(2, 2, 3, 2, n=2)
     assert isinstance(ident, Identity) and ident.holds()
-    assert ident.symbols["A"].shape == (2, 2) and ident.symbols["B"].shape == (3, 2)
+    assert ident.symbols["A"].shape == (2, 2) and ident.symbols["B"].shape == (
+        3,
+        2,
+    )
     assert len(ident.symbols["xs"]) == len(ident.symbols["ys"]) == 2
 
 
@@ -21,8 +24,13 @@ def test_kronecker_trace_factorization_needs_the_assumption():
     factored = K.kronecker_trace_factorization(2, 2, 3, 2)
     assert factored.holds()
     # the same A, B in both identities, so they chain
-    assert factored.symbols["A"] == data.symbols["A"] and factored.symbols["B"] == data.symbols["B"]
-    assert factored.symbols["X"].shape == (2, 2) and factored.symbols["Y"].shape == (2, 2)
+    assert (
+        factored.symbols["A"] == data.symbols["A"]
+        and factored.symbols["B"] == data.symbols["B"]
+    )
+    assert factored.symbols["X"].shape == (2, 2) and factored.symbols[
+        "Y"
+    ].shape == (2, 2)
     # without the assumption the data trace is not a product of Frobenius norms
     assert not dataclasses.replace(data, rhs=factored.rhs).holds()
 
@@ -45,9 +53,18 @@ def test_whitening_identities_hold():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: K.regularizer_trace(2, 2, 2, 4), "dL must be at most 3, got 4"),
-        (lambda: K.regularizer_trace(1, 1, 1, 1, 0), "n must be an integer >= 1, got 0"),
-        (lambda: K.kronecker_trace_factorization(0, 1, 1, 1), "d0 must be an integer >= 1, got 0"),
+        (
+            lambda: K.regularizer_trace(2, 2, 2, 4),
+            "dL must be at most 3, got 4",
+        ),
+        (
+            lambda: K.regularizer_trace(1, 1, 1, 1, 0),
+            "n must be an integer >= 1, got 0",
+        ),
+        (
+            lambda: K.kronecker_trace_factorization(0, 1, 1, 1),
+            "d0 must be an integer >= 1, got 0",
+        ),
         (lambda: K.whitened_prediction(4, 1), "d0 must be at most 3, got 4"),
         (lambda: K.whitened_sample(1, 0), "dL must be an integer >= 1, got 0"),
         (lambda: K.whitened_moment(1, 4), "dL must be at most 3, got 4"),

@@ -6,11 +6,22 @@ import warnings
 import numpy as np
 import pytest
 
-from dlnlib import end_to_end, layer_gradients, nuclear_norm, regularizer
+from dlnlib import (
+    end_to_end,
+    layer_gradients,
+    nuclear_norm,
+    regularizer,
+    training,
+)
 from dlnlib.convex import min_nuclear_norm
 from dlnlib.problems import gaussian_sensing, matrix_completion
-from dlnlib import training
-from dlnlib.training import DivergenceError, _Network, _step, init_weights, label_noise_sgd
+from dlnlib.training import (
+    DivergenceError,
+    _Network,
+    _step,
+    init_weights,
+    label_noise_sgd,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,35 +34,58 @@ def test_label_noise_reaches_the_convex_optimum_and_plain_gd_does_not(sensing):
     W_cvx = min_nuclear_norm(pb.xs, pb.ys, pb.targets)
     opt = nuclear_norm(W_cvx)
     kw = dict(lr=0.1, steps=30_000, seeds=[0, 1, 2], progress=False)
-    noisy = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), noise_std=0.5, **kw)
-    plain = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), noise_std=0.0, **kw)
+    noisy = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, (6, 6, 6), noise_std=0.5, **kw
+    )
+    plain = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, (6, 6, 6), noise_std=0.0, **kw
+    )
     assert noisy.converged.all() and plain.converged.all()
     # both runs end on the interpolating set, from the same initializations
     for run in (noisy, plain):
-        np.testing.assert_array_equal(run.history.end_to_end[0], plain.history.end_to_end[0])
+        np.testing.assert_array_equal(
+            run.history.end_to_end[0], plain.history.end_to_end[0]
+        )
         assert np.all(run.loss <= 1e-6 * 0.5 * np.mean(pb.targets**2))
     ratio_noisy = noisy.nuclear_norm / opt
     ratio_plain = plain.nuclear_norm / opt
-    assert np.all(ratio_noisy >= 1 - 1e-6), "below the convex minimum: the solver or the run is wrong"
+    assert np.all(ratio_noisy >= 1 - 1e-6), (
+        "below the convex minimum: the solver or the run is wrong"
+    )
     assert np.all(ratio_noisy < 1.04), ratio_noisy
     assert np.all(ratio_plain > 1.2), ratio_plain
-    dist = np.linalg.norm(noisy.end_to_end - W_cvx, axis=(1, 2)) / np.linalg.norm(W_cvx)
+    dist = np.linalg.norm(
+        noisy.end_to_end - W_cvx, axis=(1, 2)
+    ) / np.linalg.norm(W_cvx)
     assert np.all(dist < 0.05), dist
     # the nuclear norm went down along the way, and R with it
-    assert np.all(noisy.history.nuclear_norm[-1] < 0.7 * noisy.history.nuclear_norm[0])
+    assert np.all(
+        noisy.history.nuclear_norm[-1] < 0.7 * noisy.history.nuclear_norm[0]
+    )
     assert np.all(noisy.history.R[-1] < noisy.history.R[0])
 
 
 def test_batched_and_single_chains_agree(sensing):
     pb = sensing
-    kw = dict(lr=0.05, noise_std=0.5, steps=700, record_every=100, progress=False)
-    batch = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 7, 6, 6), seeds=[4, 9, 2], **kw)
-    alone = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 7, 6, 6), seeds=9, **kw)
+    kw = dict(
+        lr=0.05, noise_std=0.5, steps=700, record_every=100, progress=False
+    )
+    batch = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, (6, 7, 6, 6), seeds=[4, 9, 2], **kw
+    )
+    alone = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, (6, 7, 6, 6), seeds=9, **kw
+    )
     assert batch.batched and not alone.batched
-    assert batch.weights[1].shape == (3, 7, 6) and alone.weights[1].shape == (7, 6)
+    assert batch.weights[1].shape == (3, 7, 6) and alone.weights[1].shape == (
+        7,
+        6,
+    )
     for wb, wa in zip(batch.weights, alone.weights):
         np.testing.assert_allclose(wb[1], wa, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(batch.history.nuclear_norm[:, 1], alone.history.nuclear_norm, rtol=1e-9)
+    np.testing.assert_allclose(
+        batch.history.nuclear_norm[:, 1], alone.history.nuclear_norm, rtol=1e-9
+    )
     assert batch.final_steps[1] == alone.final_steps
     # different seeds are different chains
     assert not np.allclose(batch.weights[0][0], batch.weights[0][1])
@@ -60,32 +94,90 @@ def test_batched_and_single_chains_agree(sensing):
 def test_settings_per_chain_agree_with_separate_runs(sensing):
     pb = sensing
     kw = dict(steps=400, record_every=100, progress=False)
-    batch = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=[0.05, 0.1, 0.1], noise_std=[0.5, 0.5, 0.0],
-                            seeds=[1, 2, 2], **kw)
+    batch = label_noise_sgd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (6, 6, 6),
+        lr=[0.05, 0.1, 0.1],
+        noise_std=[0.5, 0.5, 0.0],
+        seeds=[1, 2, 2],
+        **kw,
+    )
     assert batch.batched and batch.lr.shape == (3,)
-    for c, (lr, noise, seed) in enumerate([(0.05, 0.5, 1), (0.1, 0.5, 2), (0.1, 0.0, 2)]):
-        alone = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=lr, noise_std=noise, seeds=seed, **kw)
-        np.testing.assert_allclose(batch.end_to_end[c], alone.end_to_end, rtol=1e-9, atol=1e-12)
+    for c, (lr, noise, seed) in enumerate(
+        [(0.05, 0.5, 1), (0.1, 0.5, 2), (0.1, 0.0, 2)]
+    ):
+        alone = label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6),
+            lr=lr,
+            noise_std=noise,
+            seeds=seed,
+            **kw,
+        )
+        np.testing.assert_allclose(
+            batch.end_to_end[c], alone.end_to_end, rtol=1e-9, atol=1e-12
+        )
     # a single seed is shared by all settings: same initialization
-    shared = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=[0.0, 0.3], seeds=5, **kw)
-    np.testing.assert_array_equal(shared.history.end_to_end[0, 0], shared.history.end_to_end[0, 1])
+    shared = label_noise_sgd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (6, 6, 6),
+        lr=0.1,
+        noise_std=[0.0, 0.3],
+        seeds=5,
+        **kw,
+    )
+    np.testing.assert_array_equal(
+        shared.history.end_to_end[0, 0], shared.history.end_to_end[0, 1]
+    )
     with pytest.raises(ValueError, match="one length"):
-        label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=[0.1, 0.2], noise_std=0.1, seeds=[1, 2, 3], **kw)
+        label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6),
+            lr=[0.1, 0.2],
+            noise_std=0.1,
+            seeds=[1, 2, 3],
+            **kw,
+        )
 
 
 def test_batched_and_single_chains_agree_with_minibatches(sensing):
     pb = sensing
     kw = dict(lr=0.05, noise_std=0.3, steps=300, batch_size=8, progress=False)
-    batch = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), seeds=[1, 2], **kw)
+    batch = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, (6, 6, 6), seeds=[1, 2], **kw
+    )
     alone = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), seeds=2, **kw)
-    np.testing.assert_allclose(batch.end_to_end[1], alone.end_to_end, rtol=1e-9, atol=1e-12)
-    full = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), seeds=2, **{**kw, "batch_size": None})
-    assert not np.allclose(full.end_to_end, alone.end_to_end), "batch_size had no effect"
+    np.testing.assert_allclose(
+        batch.end_to_end[1], alone.end_to_end, rtol=1e-9, atol=1e-12
+    )
+    full = label_noise_sgd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (6, 6, 6),
+        seeds=2,
+        **{**kw, "batch_size": None},
+    )
+    assert not np.allclose(full.end_to_end, alone.end_to_end), (
+        "batch_size had no effect"
+    )
 
 
 def test_one_step_is_the_gradient_of_the_mean_squared_loss():
     rng = np.random.default_rng(0)
-    xs, ys, t = rng.standard_normal((7, 4)), rng.standard_normal((7, 3)), rng.standard_normal(7)
+    xs, ys, t = (
+        rng.standard_normal((7, 4)),
+        rng.standard_normal((7, 3)),
+        rng.standard_normal(7),
+    )
     ws = [rng.standard_normal(s) for s in [(4, 5), (5, 6), (6, 3)]]
     lr = 0.01
     r = np.einsum("ni,ij,nj->n", xs, end_to_end(ws), ys) - t
@@ -104,54 +196,118 @@ def test_completion_fast_path_matches_the_general_path():
     pb = matrix_completion(30, 6, 5, 2, seed=0)
     rng = np.random.default_rng(1)
     ws = [rng.standard_normal((2,) + s) for s in [(6, 6), (6, 5)]]
-    fast, slow = _Network(pb.xs, pb.ys, pb.targets, 0.1), _Network(pb.xs, pb.ys, pb.targets, 0.1)
+    fast, slow = (
+        _Network(pb.xs, pb.ys, pb.targets, 0.1),
+        _Network(pb.xs, pb.ys, pb.targets, 0.1),
+    )
     assert fast.entries is not None
     slow.entries = slow.entries_t = None
     a, b = [w.copy() for w in ws], [w.copy() for w in ws]
     labels = pb.targets + rng.standard_normal((2, 30))
-    np.testing.assert_allclose(_step(a, fast, labels), _step(b, slow, labels), rtol=1e-12)
+    np.testing.assert_allclose(
+        _step(a, fast, labels), _step(b, slow, labels), rtol=1e-12
+    )
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-14)
 
 
 def test_history_and_final_measurements_are_consistent(sensing):
     pb = sensing
-    run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.2, steps=250,
-                          record_every=100, seeds=[0, 1], progress=False)
+    run = label_noise_sgd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (6, 6, 6),
+        lr=0.1,
+        noise_std=0.2,
+        steps=250,
+        record_every=100,
+        seeds=[0, 1],
+        progress=False,
+    )
     np.testing.assert_array_equal(run.history.steps, [0, 100, 200, 250])
     h = run.history
-    assert h.loss.shape == (4, 2) and h.singular_values.shape == (4, 2, 6) and h.end_to_end.shape == (4, 2, 6, 6)
-    np.testing.assert_allclose(h.nuclear_norm, nuclear_norm(h.end_to_end), rtol=1e-12)
-    np.testing.assert_allclose(h.singular_values.sum(axis=-1), h.nuclear_norm, rtol=1e-12)
-    np.testing.assert_allclose(run.end_to_end, end_to_end(run.weights), rtol=1e-12)
-    np.testing.assert_allclose(run.R, regularizer(run.weights, pb.xs, pb.ys), rtol=1e-12)
+    assert (
+        h.loss.shape == (4, 2)
+        and h.singular_values.shape == (4, 2, 6)
+        and h.end_to_end.shape == (4, 2, 6, 6)
+    )
+    np.testing.assert_allclose(
+        h.nuclear_norm, nuclear_norm(h.end_to_end), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        h.singular_values.sum(axis=-1), h.nuclear_norm, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        run.end_to_end, end_to_end(run.weights), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        run.R, regularizer(run.weights, pb.xs, pb.ys), rtol=1e-12
+    )
     assert [w.shape for w in h.weights] == [(4, 2, 6, 6), (4, 2, 6, 6)]
     np.testing.assert_allclose(h.end_to_end, end_to_end(h.weights), rtol=1e-12)
-    np.testing.assert_allclose(h.R, regularizer(h.weights, pb.xs, pb.ys), rtol=1e-12)
+    np.testing.assert_allclose(
+        h.R, regularizer(h.weights, pb.xs, pb.ys), rtol=1e-12
+    )
     first = init_weights((6, 6, 6), 1.0, seed=1)
-    np.testing.assert_allclose(h.end_to_end[0, 1], first[0] @ first[1], rtol=1e-12)
+    np.testing.assert_allclose(
+        h.end_to_end[0, 1], first[0] @ first[1], rtol=1e-12
+    )
 
 
 def test_init_rule_gives_the_documented_scale():
     dims, s = (6, 9, 7, 5), 0.5
-    sq = [np.sum(end_to_end(init_weights(dims, s, seed)) ** 2) for seed in range(600)]
+    sq = [
+        np.sum(end_to_end(init_weights(dims, s, seed)) ** 2)
+        for seed in range(600)
+    ]
     assert np.mean(sq) == pytest.approx(s**2 * np.sqrt(6 * 5), rel=0.15)
 
 
 def test_divergence_raises_naming_the_step(sensing):
     pb = sensing
-    with pytest.raises(FloatingPointError, match=r"diverged at step \d+.*smaller learning rate"):
-        label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6, 6), lr=5.0, noise_std=0.5, steps=1000, progress=False)
+    with pytest.raises(
+        FloatingPointError,
+        match=r"diverged at step \d+.*smaller learning rate",
+    ):
+        label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6, 6),
+            lr=5.0,
+            noise_std=0.5,
+            steps=1000,
+            progress=False,
+        )
     with pytest.raises(DivergenceError, match=r"seed\(s\) 3"):
-        label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=5.0, noise_std=0.0, steps=1000, seeds=[3],
-                        progress=False)
+        label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6),
+            lr=5.0,
+            noise_std=0.0,
+            steps=1000,
+            seeds=[3],
+            progress=False,
+        )
 
 
 def test_unconverged_noise_free_phase_warns(sensing):
     pb = sensing
     with pytest.warns(RuntimeWarning, match="did not reach final_tol"):
-        run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.5, steps=50,
-                              max_final_steps=1, progress=False)
+        run = label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6),
+            lr=0.1,
+            noise_std=0.5,
+            steps=50,
+            max_final_steps=1,
+            progress=False,
+        )
     assert not run.converged
 
 
@@ -159,8 +315,17 @@ def test_no_noise_free_phase_asked_means_no_warning(sensing):
     pb = sensing
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.5, steps=50,
-                              max_final_steps=0, progress=False)
+        run = label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6),
+            lr=0.1,
+            noise_std=0.5,
+            steps=50,
+            max_final_steps=0,
+            progress=False,
+        )
     assert not run.converged
 
 
@@ -193,13 +358,27 @@ def test_no_noise_free_phase_asked_means_no_warning(sensing):
 )
 def test_bad_input_raises(sensing, change):
     pb = sensing
-    args = dict(xs=pb.xs, ys=pb.ys, targets=pb.targets, dims=(6, 6, 6), lr=0.1, noise_std=0.1, steps=10,
-                progress=False)
+    args = dict(
+        xs=pb.xs,
+        ys=pb.ys,
+        targets=pb.targets,
+        dims=(6, 6, 6),
+        lr=0.1,
+        noise_std=0.1,
+        steps=10,
+        progress=False,
+    )
     args.update(change)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ValueError):
-            label_noise_sgd(args.pop("xs"), args.pop("ys"), args.pop("targets"), args.pop("dims"), **args)
+            label_noise_sgd(
+                args.pop("xs"),
+                args.pop("ys"),
+                args.pop("targets"),
+                args.pop("dims"),
+                **args,
+            )
 
 
 def test_weight_growth_beyond_the_limit_raises(sensing, monkeypatch):
@@ -209,11 +388,31 @@ def test_weight_growth_beyond_the_limit_raises(sensing, monkeypatch):
     pb = sensing
     monkeypatch.setattr(training, "_WEIGHT_EXPLOSION", 0.3)
     with pytest.raises(DivergenceError, match=r"diverged at step [1-9]\d*"):
-        label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.0, steps=3000,
-                        init_scale=0.01, record_every=10, progress=False)
+        label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6),
+            lr=0.1,
+            noise_std=0.0,
+            steps=3000,
+            init_scale=0.01,
+            record_every=10,
+            progress=False,
+        )
     monkeypatch.setattr(training, "_WEIGHT_EXPLOSION", 1e8)
-    run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 6, 6), lr=0.1, noise_std=0.0, steps=3000,
-                          init_scale=0.01, record_every=10, progress=False)
+    run = label_noise_sgd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (6, 6, 6),
+        lr=0.1,
+        noise_std=0.0,
+        steps=3000,
+        init_scale=0.01,
+        record_every=10,
+        progress=False,
+    )
     assert run.converged
 
 
@@ -222,7 +421,11 @@ def test_weight_growth_beyond_the_limit_raises(sensing, monkeypatch):
     [
         (-0.1, False, "lr must be a positive finite number, got -0.1"),
         (0.0, False, "lr must be a positive finite number, got 0.0"),
-        (float("nan"), True, "lr must be a nonnegative finite number, got nan"),
+        (
+            float("nan"),
+            True,
+            "lr must be a nonnegative finite number, got nan",
+        ),
         (float("inf"), False, "lr must be a positive finite number, got inf"),
         ("x", False, "lr must be a number, got 'x'"),
         (None, True, "lr must be a number, got None"),
@@ -235,11 +438,16 @@ def test_positive_check_messages(value, allow_zero, message):
     with pytest.raises(ValueError) as info:
         _checks.positive(value, "lr", allow_zero)
     assert str(info.value) == message
-    assert _checks.positive(0, "lr", allow_zero=True) == 0.0 and _checks.positive(np.float32(2), "lr") == 2.0
+    assert (
+        _checks.positive(0, "lr", allow_zero=True) == 0.0
+        and _checks.positive(np.float32(2), "lr") == 2.0
+    )
 
 
 def test_init_weights_rejects_a_non_number_scale():
-    with pytest.raises(ValueError, match="init_scale must be a number, got None"):
+    with pytest.raises(
+        ValueError, match="init_scale must be a number, got None"
+    ):
         init_weights((3, 3, 3), None)
 
 
@@ -247,14 +455,38 @@ def test_history_records_are_consistent(sensing):
     # every record holds one step's measurements of the same weights: W~ = W_1 ... W_L, ||W~||_*, R, loss
     pb = sensing
     for seeds in (3, [3, 5]):
-        run = label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 7, 6, 6), lr=0.05, noise_std=0.3, steps=60,
-                              record_every=25, seeds=seeds, progress=False)
+        run = label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 7, 6, 6),
+            lr=0.05,
+            noise_std=0.3,
+            steps=60,
+            record_every=25,
+            seeds=seeds,
+            progress=False,
+        )
         h = run.history
         assert list(h.steps) == [0, 25, 50, 60]
         for k in range(len(h.steps)):
             layers = [w[k] for w in h.weights]
-            np.testing.assert_allclose(end_to_end(layers), h.end_to_end[k], rtol=1e-12, atol=1e-14)
-            e2e = h.end_to_end[k].reshape(-1, 6, 6)  # (C, d_0, d_L), C = 1 for a single chain
-            np.testing.assert_allclose([nuclear_norm(e) for e in e2e], np.ravel(h.nuclear_norm[k]), rtol=1e-10)
-            np.testing.assert_allclose(regularizer(layers, pb.xs, pb.ys), h.R[k], rtol=1e-10)
-            np.testing.assert_allclose(h.singular_values[k].sum(axis=-1), h.nuclear_norm[k], rtol=1e-12)
+            np.testing.assert_allclose(
+                end_to_end(layers), h.end_to_end[k], rtol=1e-12, atol=1e-14
+            )
+            e2e = h.end_to_end[k].reshape(
+                -1, 6, 6
+            )  # (C, d_0, d_L), C = 1 for a single chain
+            np.testing.assert_allclose(
+                [nuclear_norm(e) for e in e2e],
+                np.ravel(h.nuclear_norm[k]),
+                rtol=1e-10,
+            )
+            np.testing.assert_allclose(
+                regularizer(layers, pb.xs, pb.ys), h.R[k], rtol=1e-10
+            )
+            np.testing.assert_allclose(
+                h.singular_values[k].sum(axis=-1),
+                h.nuclear_norm[k],
+                rtol=1e-12,
+            )

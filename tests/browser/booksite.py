@@ -25,7 +25,13 @@ def toc_docnames() -> list[str]:
             for key in ("file",):
                 if key in node:
                     names.append(str(node[key]))
-            for key in ("parts", "chapters", "sections", "subtrees", "entries"):
+            for key in (
+                "parts",
+                "chapters",
+                "sections",
+                "subtrees",
+                "entries",
+            ):
                 for child in node.get(key, []) or []:
                     walk(child)
         elif isinstance(node, list):
@@ -85,7 +91,7 @@ def anchors_of(path: Path) -> frozenset[str]:
 def check_internal_link(url: str, base: str) -> str | None:
     """None when `url` (absolute, on the local site) resolves to a file and anchor, else the problem."""
     parts = urlsplit(url)
-    rel = unquote(parts.path[len(urlsplit(base).path):])
+    rel = unquote(parts.path[len(urlsplit(base).path) :])
     target = BUILD / rel
     if rel == "" or rel.endswith("/"):
         target = target / "index.html"
@@ -96,6 +102,10 @@ def check_internal_link(url: str, base: str) -> str | None:
     if not target.is_file():
         return f"{url}: no such file {target.relative_to(BUILD) if target.is_relative_to(BUILD) else target}"
     fragment = unquote(parts.fragment)
-    if fragment and target.suffix == ".html" and fragment not in anchors_of(target):
+    if (
+        fragment
+        and target.suffix == ".html"
+        and fragment not in anchors_of(target)
+    ):
         return f"{url}: no element with id '{fragment}' in {target.relative_to(BUILD)}"
     return None

@@ -20,7 +20,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from booksite import BUILD, ROOT
 
 CHROMIUM = Path(os.environ.get("DLN_CHROMIUM", "/usr/bin/chromium"))
@@ -42,20 +41,31 @@ def _install_chromium() -> None:
     if os.geteuid() != 0:
         sudo = shutil.which("sudo")
         if sudo is None:
-            pytest.fail(f"{CHROMIUM} is missing and we are not root: run `apt-get install -y chromium` as root")
+            pytest.fail(
+                f"{CHROMIUM} is missing and we are not root: run `apt-get install -y chromium` as root"
+            )
         prefix = [sudo, "-n"]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
-        proc = subprocess.run(prefix + cmd, env=env, capture_output=True, text=True)
+    for cmd in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "chromium"],
+    ):
+        proc = subprocess.run(
+            prefix + cmd, env=env, capture_output=True, text=True
+        )
         if proc.returncode != 0:
-            pytest.fail(f"`{' '.join(cmd)}` failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+            pytest.fail(
+                f"`{' '.join(cmd)}` failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+            )
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     if not CHROMIUM.exists():
         _install_chromium()
-    assert CHROMIUM.exists(), f"{CHROMIUM} still missing after apt-get install chromium"
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} still missing after apt-get install chromium"
+    )
     return CHROMIUM
 
 
@@ -70,7 +80,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def site():
     """Base URL (ending in /) of _build/html served on a free localhost port."""
     if not (BUILD / "index.html").is_file():
-        pytest.fail(f"{BUILD}/index.html not found: build the book first (`make book`)")
+        pytest.fail(
+            f"{BUILD}/index.html not found: build the book first (`make book`)"
+        )
     handler = functools.partial(_QuietHandler, directory=str(BUILD))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -97,7 +109,8 @@ def browser_context(chromium, tmp_path_factory):
             viewport={"width": 1280, "height": 900},
             device_scale_factor=1,
         )
-        context.set_default_timeout(30_000)
+        # generous: on a busy 2-core machine a page load can take minutes; a broken page still fails
+        context.set_default_timeout(300_000)
         try:
             yield context
         finally:

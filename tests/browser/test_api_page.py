@@ -12,7 +12,6 @@ import inspect
 import pkgutil
 
 import pytest
-
 from booksite import BUILD, anchors_of
 
 API_PAGE = BUILD / "chapters" / "api.html"
@@ -21,7 +20,11 @@ API_PAGE = BUILD / "chapters" / "api.html"
 def public_modules() -> list[str]:
     import dlnlib
 
-    return sorted(m.name for m in pkgutil.iter_modules(dlnlib.__path__) if not m.name.startswith("_"))
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(dlnlib.__path__)
+        if not m.name.startswith("_")
+    )
 
 
 def public_objects(modname: str) -> list[str]:
@@ -49,8 +52,14 @@ def test_module_documented(modname):
     assert f"module-dlnlib.{modname}" in anchors, (
         f"dlnlib.{modname} has no section on the API page: add an automodule to chapters/api.md"
     )
-    missing = [n for n in public_objects(modname) if f"dlnlib.{modname}.{n}" not in anchors]
-    assert not missing, f"dlnlib.{modname}: not on the API page (no docstring?): {missing}"
+    missing = [
+        n
+        for n in public_objects(modname)
+        if f"dlnlib.{modname}.{n}" not in anchors
+    ]
+    assert not missing, (
+        f"dlnlib.{modname}: not on the API page (no docstring?): {missing}"
+    )
 
 
 def chapter_links_to_api() -> dict[str, set[str]]:
@@ -64,7 +73,10 @@ def chapter_links_to_api() -> dict[str, set[str]]:
         page = BUILD / f"{doc}.html"
         if page == API_PAGE or not page.is_file():
             continue
-        for m in re.finditer(r'href="[^"#]*api\.html#(dlnlib\.[\w.]+)"', page.read_text(encoding="utf-8")):
+        for m in re.finditer(
+            r'href="[^"#]*api\.html#(dlnlib\.[\w.]+)"',
+            page.read_text(encoding="utf-8"),
+        ):
             links.setdefault(m.group(1), set()).add(doc)
     return links
 

@@ -20,13 +20,19 @@ and saves a screenshot of the first screen of every toc page under ``_build/scre
 from __future__ import annotations
 
 import json
-import re
 import time
 from urllib.parse import urlsplit
 
 import pytest
-
-from booksite import BUILD, ROOT, all_pages, built_pages, check_internal_link, source_of, toc_docnames
+from booksite import (
+    BUILD,
+    ROOT,
+    all_pages,
+    built_pages,
+    check_internal_link,
+    source_of,
+    toc_docnames,
+)
 
 PAGES = all_pages()
 TOC_PAGES = {f"{d}.html" for d in toc_docnames()}
@@ -39,12 +45,12 @@ _report: dict[str, dict] = {}
 
 WAIT_FOR_MATHJAX = """async () => {
   if (!document.querySelector('script[src*="mathjax/"]')) return null;
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 6000; i++) {  // up to 5 minutes: a loaded CI machine is slow, not broken
     if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) break;
     await new Promise(r => setTimeout(r, 50));
   }
   if (!(window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)) return 'not started';
-  const timeout = new Promise(resolve => setTimeout(() => resolve('timed out'), 30000));
+  const timeout = new Promise(resolve => setTimeout(() => resolve('timed out'), 300000));
   const done = window.MathJax.startup.promise.then(() => window.MathJax.version);
   return await Promise.race([done, timeout]);
 }"""
@@ -89,14 +95,16 @@ INSPECT_IMAGES = """async () => {
   for (const img of imgs) img.loading = 'eager';
   await Promise.all(imgs.map(img => img.complete ? null : new Promise(resolve => {
     img.addEventListener('load', resolve); img.addEventListener('error', resolve);
-    setTimeout(resolve, 15000);
+    setTimeout(resolve, 300000);
   })));
   return imgs.map(img => ({src: img.getAttribute('src'), url: img.currentSrc || img.src,
                            w: img.naturalWidth, h: img.naturalHeight, complete: img.complete,
                            shown: Math.round(img.getBoundingClientRect().width)}));
 }"""
 
-LINKS = "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+LINKS = (
+    "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+)
 
 # Rendered notebook output that is noise rather than content: object reprs, warnings, tracebacks.
 INSPECT_OUTPUTS = r"""() => {
@@ -117,13 +125,19 @@ INSPECT_WIDE = """() => Array.from(document.querySelectorAll('article pre'))
 
 
 def test_every_toc_document_was_built():
-    assert (BUILD / "index.html").is_file(), f"no book in {BUILD}: run `make book` first"
-    missing = [d for d in toc_docnames() if not (BUILD / f"{d}.html").is_file()]
+    assert (BUILD / "index.html").is_file(), (
+        f"no book in {BUILD}: run `make book` first"
+    )
+    missing = [
+        d for d in toc_docnames() if not (BUILD / f"{d}.html").is_file()
+    ]
     assert not missing, f"toc documents without a page: {missing}"
     assert len(built_pages()) >= len(toc_docnames())
 
 
-@pytest.mark.parametrize("page_path", PAGES or ["<no pages: the book is not built>"])
+@pytest.mark.parametrize(
+    "page_path", PAGES or ["<no pages: the book is not built>"]
+)
 def test_page(page_path, site, browser_context, screenshots):
     assert (BUILD / page_path).is_file(), f"{page_path}: not in {BUILD}"
     started = time.perf_counter()
@@ -132,26 +146,34 @@ def test_page(page_path, site, browser_context, screenshots):
 
     def on_console(msg):
         if msg.type == "error":
-            problems.append(f"console error: {msg.text} ({msg.location.get('url', '')})")
+            problems.append(
+                f"console error: {msg.text} ({msg.location.get('url', '')})"
+            )
 
     def on_response(resp):
         if resp.url.startswith(site) and resp.status >= 400:
-            problems.append(f"HTTP {resp.status} for {resp.url[len(site):]}")
+            problems.append(f"HTTP {resp.status} for {resp.url[len(site) :]}")
 
     def on_failed(req):
         if req.url.startswith(site):
-            problems.append(f"request failed: {req.url[len(site):]} ({req.failure})")
+            problems.append(
+                f"request failed: {req.url[len(site) :]} ({req.failure})"
+            )
 
     def route(r):
         url = r.request.url
         if url.startswith(site):
             r.continue_()
         else:
-            problems.append(f"request to another host (the site must be self-contained): {url}")
+            problems.append(
+                f"request to another host (the site must be self-contained): {url}"
+            )
             r.abort()
 
     page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"uncaught exception: {exc}"))
+    page.on(
+        "pageerror", lambda exc: problems.append(f"uncaught exception: {exc}")
+    )
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
     page.route("**/*", route)
@@ -164,16 +186,22 @@ def test_page(page_path, site, browser_context, screenshots):
         # Math
         math = page.evaluate(INSPECT_MATH)
         if math["maths"] and not mathjax:
-            problems.append(f"{math['maths']} math elements but MathJax is not on the page")
+            problems.append(
+                f"{math['maths']} math elements but MathJax is not on the page"
+            )
         if mathjax in ("not started", "timed out"):
-            problems.append(f"MathJax script present but it {'never started' if mathjax == 'not started' else 'did not finish in 30 s'}")
+            problems.append(
+                f"MathJax script present but it {'never started' if mathjax == 'not started' else 'did not finish in 5 minutes'}"
+            )
         for tex in math["untypeset"]:
             problems.append(f"math not typeset: {tex!r}")
         for err in math["errors"]:
             problems.append(f"MathJax error: {err!r}")
         if page_path not in WIDE_EQUATIONS_REPORTED_ONLY:
             for wide_eq in math["overflow"]:
-                problems.append(f"display equation wider than the page column (scrolls sideways): {wide_eq}")
+                problems.append(
+                    f"display equation wider than the page column (scrolls sideways): {wide_eq}"
+                )
         for raw in math["raw"]:
             problems.append(f"raw TeX in the visible text: {raw!r}")
 
@@ -181,11 +209,24 @@ def test_page(page_path, site, browser_context, screenshots):
         images = page.evaluate(INSPECT_IMAGES)
         for img in images:
             if not img["complete"] or img["w"] == 0 or img["h"] == 0:
-                problems.append(f"image did not load ({img['w']}x{img['h']}): {img['src']}")
+                problems.append(
+                    f"image did not load ({img['w']}x{img['h']}): {img['src']}"
+                )
+            elif (
+                "/_images/" in img["url"]
+                and img["shown"]
+                and img["w"] < 1.9 * img["shown"]
+            ):
+                # figures are stored at twice the column width so they stay sharp on high-density screens
+                problems.append(
+                    f"figure not sharp on a high-density screen: {img['w']} px wide, shown at {img['shown']} px: {img['src']}"
+                )
 
         # Noise in the rendered outputs
         for noise in page.evaluate(INSPECT_OUTPUTS):
-            problems.append(f"noise in a cell output (repr, warning or traceback): {noise!r}")
+            problems.append(
+                f"noise in a cell output (repr, warning or traceback): {noise!r}"
+            )
         wide = page.evaluate(INSPECT_WIDE)
 
         # Links into the site
@@ -199,9 +240,13 @@ def test_page(page_path, site, browser_context, screenshots):
         docname = page_path.removesuffix(".html")
         source = source_of(docname) if page_path in TOC_PAGES else None
         if source is not None and source.suffix == ".ipynb":
-            nb_links = sorted(h for h in links if urlsplit(h).path.endswith(".ipynb"))
+            nb_links = sorted(
+                h for h in links if urlsplit(h).path.endswith(".ipynb")
+            )
             if not nb_links:
-                problems.append("notebook page without an .ipynb download link")
+                problems.append(
+                    "notebook page without an .ipynb download link"
+                )
             for href in nb_links:
                 resp = page.request.get(href)
                 if resp.status != 200:
@@ -216,10 +261,14 @@ def test_page(page_path, site, browser_context, screenshots):
                 if "cells" not in nb or "nbformat" not in nb:
                     problems.append(f"download {href}: not a notebook")
                 if body != source.read_bytes():
-                    problems.append(f"download {href}: differs from {source.relative_to(ROOT)}")
+                    problems.append(
+                        f"download {href}: differs from {source.relative_to(ROOT)}"
+                    )
 
         if page_path in TOC_PAGES:
-            page.screenshot(path=str(screenshots / (docname.replace("/", "__") + ".png")))
+            page.screenshot(
+                path=str(screenshots / (docname.replace("/", "__") + ".png"))
+            )
     finally:
         page.close()
 
@@ -228,7 +277,10 @@ def test_page(page_path, site, browser_context, screenshots):
         "math_elements": math["maths"] if "math" in locals() else None,
         "mjx_containers": math["containers"] if "math" in locals() else None,
         # natural size, and the width it is shown at in a 1280 px wide window
-        "images": [f"{i['w']}x{i['h']} shown {i['shown']} px wide: {i['src']}" for i in images]
+        "images": [
+            f"{i['w']}x{i['h']} shown {i['shown']} px wide: {i['src']}"
+            for i in images
+        ]
         if "images" in locals()
         else None,
         "wide_code_lines": wide if "wide" in locals() else None,
@@ -240,4 +292,6 @@ def test_page(page_path, site, browser_context, screenshots):
     REPORT.write_text(json.dumps(_report, indent=1))
     # one line per problem, identical problems counted once
     unique = list(dict.fromkeys(problems))
-    assert not unique, f"{page_path}: {len(unique)} problem(s):\n  " + "\n  ".join(unique)
+    assert not unique, (
+        f"{page_path}: {len(unique)} problem(s):\n  " + "\n  ".join(unique)
+    )
