@@ -88,6 +88,7 @@ lab: $(STAMP)
 ## Speed figures (printed, never asserted)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_symbolic.py
 
 clean:
 	rm -rf _build

@@ -1,7 +1,6 @@
 """Tests for dlnlib.certificates: each certificate verifies, and corrupted ones are rejected."""
 
 import dataclasses
-import time
 from itertools import permutations
 
 import numpy as np
@@ -24,10 +23,9 @@ def test_hurwitz_certificate_verifies(n):
     assert cert.gap.subs(point) > 0  # unequal variables: strict AM-GM
 
 
-def test_hurwitz_n6_is_fast():
-    t0 = time.perf_counter()
+def test_hurwitz_n6_verifies():
+    # how long this takes is measured by benchmarks/bench_symbolic.py, never asserted
     assert C.verify_amgm_certificate(C.hurwitz_certificate(6))
-    assert time.perf_counter() - t0 < 1.0
 
 
 @pytest.mark.parametrize("n", [2, 4, 5])
