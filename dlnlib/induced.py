@@ -536,6 +536,40 @@ def min_regularizer(
     return float(values[best]), padded
 
 
+def _augmented_lagrangian(
+    theta, d, xs, ys, t, scale, tol, max_rounds, maxiter
+):
+    """min R(theta) s.t. P(theta) = t: L-BFGS on R + lam^T c + (mu/2)||c||^2, then lam += mu c."""
+    from scipy.optimize import minimize
+
+    from .network import flatten, jacobian, predict, unflatten
+    from .regularizer import regularizer, regularizer_gradient
+
+    lam = np.zeros_like(t)
+    mu = 10 * float(regularizer(unflatten(theta, d), xs, ys)) / scale**2
+    for _ in range(max_rounds):
+
+        def objective(th, lam=lam, mu=mu):
+            layers = unflatten(th, d)
+            c = predict(layers, xs, ys) - t
+            value = (
+                float(regularizer(layers, xs, ys)) + lam @ c + 0.5 * mu * c @ c
+            )
+            grad = flatten(regularizer_gradient(layers, xs, ys))
+            return value, grad + jacobian(layers, xs, ys).T @ (lam + mu * c)
+
+        options = {"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15}
+        theta = minimize(
+            objective, theta, jac=True, method="L-BFGS-B", options=options
+        ).x
+        c = predict(unflatten(theta, d), xs, ys) - t
+        lam = lam + mu * c
+        if np.linalg.norm(c) <= tol * scale:
+            break
+        mu *= 2
+    return theta
+
+
 def least_regularizer_interpolant(
     xs,
     ys,
@@ -603,10 +637,9 @@ def least_regularizer_interpolant(
         If inputs are invalid (as :func:`min_regularizer`), ``starts`` is
         empty, or no start reaches the interpolation tolerance.
     """
-    from scipy.optimize import minimize
 
-    from .network import flatten, jacobian, predict, unflatten
-    from .regularizer import regularizer, regularizer_gradient
+    from .network import flatten, predict, unflatten
+    from .regularizer import regularizer
 
     d = _checks.dims_tuple(dims)
     xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
@@ -638,36 +671,9 @@ def least_regularizer_interpolant(
             * rng.standard_normal(w.shape)
             for w in ws
         ]
-        theta = flatten(ws)
-        lam = np.zeros_like(t)
-        mu = 10 * float(regularizer(ws, xs, ys)) / scale**2
-        for _ in range(max_rounds):
-
-            def objective(th, lam=lam, mu=mu):
-                layers = unflatten(th, d)
-                c = predict(layers, xs, ys) - t
-                value = (
-                    float(regularizer(layers, xs, ys))
-                    + lam @ c
-                    + 0.5 * mu * c @ c
-                )
-                grad = flatten(
-                    regularizer_gradient(layers, xs, ys)
-                ) + jacobian(layers, xs, ys).T @ (lam + mu * c)
-                return value, grad
-
-            theta = minimize(
-                objective,
-                theta,
-                jac=True,
-                method="L-BFGS-B",
-                options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15},
-            ).x
-            c = predict(unflatten(theta, d), xs, ys) - t
-            lam = lam + mu * c
-            if np.linalg.norm(c) <= tol * scale:
-                break
-            mu *= 2
+        theta = _augmented_lagrangian(
+            flatten(ws), d, xs, ys, t, scale, tol, max_rounds, maxiter
+        )
         layers = unflatten(theta, d)
         residual = float(np.linalg.norm(predict(layers, xs, ys) - t)) / scale
         value = float(regularizer(layers, xs, ys))
