@@ -191,6 +191,7 @@ def matrix_completion(
     col_weights=None,
     replace: bool = False,
     scale: float = 1.0,
+    cover: bool = False,
 ) -> Problem:
     """Low-rank matrix completion: observe ``n`` entries of a rank-``r`` matrix.
 
@@ -208,6 +209,12 @@ def matrix_completion(
     replacement, successively with those probabilities); with
     ``replace=True`` they are i.i.d. draws and may repeat.  The data moment is
     ``sum_i (x_i x_i^T) kron (y_i y_i^T) = diag(vec(counts))``.
+
+    With ``cover=True`` the sample is drawn again (the next draws of the same
+    generator, so still deterministic in ``seed``) until every row and every
+    column is observed at least once: a row or column without observations
+    leaves the interpolating set unbounded in that direction, and the
+    row/column moments singular.
 
     Parameters
     ----------
@@ -228,6 +235,8 @@ def matrix_completion(
         Sample with replacement (i.i.d. from the product law). Default False.
     scale : float, optional
         Root-mean-square entry of ``W_star`` (default 1).
+    cover : bool, optional
+        Redraw until every row and column is observed (default False).
 
     Returns
     -------
@@ -241,7 +250,9 @@ def matrix_completion(
         If a size is not a positive integer, ``rank > min(d0, dL)``, the
         weights have the wrong length, negative entries or zero sum, ``n`` is
         larger than the number of entries that can be drawn without
-        replacement, or ``scale`` is not a positive finite number.
+        replacement, or ``scale`` is not a positive finite number; with
+        ``cover=True``, if ``n < max(d0, dL)``, a row or column has weight
+        zero, or 100 draws all leave a row or column unobserved.
     """
     n, d0, dL, rank = _sizes(n, d0, dL, rank)
     scale = _scale(scale)
@@ -254,11 +265,27 @@ def matrix_completion(
             f"cannot observe n = {n} distinct entries: only {available} of the {d0} x {dL} entries "
             "have positive sampling probability (use replace=True or a smaller n)"
         )
+    if cover and n < max(d0, dL):
+        raise ValueError(
+            f"cover=True needs n >= max(d0, dL) = {max(d0, dL)} observations "
+            f"to see every row and column, got n = {n}"
+        )
+    if cover and (np.any(p == 0) or np.any(q == 0)):
+        raise ValueError(
+            "cover=True needs a positive weight on every row and column"
+        )
     rng = np.random.default_rng(seed)
     W = _completion_truth(rng, d0, dL, rank, scale)
-    flat = rng.choice(d0 * dL, size=n, replace=bool(replace), p=probs)
-    rows, cols = np.divmod(flat, dL)
-    return _observe(W, rows, cols, rank, seed, p, q)
+    for _ in range(100 if cover else 1):
+        flat = rng.choice(d0 * dL, size=n, replace=bool(replace), p=probs)
+        rows, cols = np.divmod(flat, dL)
+        seen = len(np.unique(rows)) == d0 and len(np.unique(cols)) == dL
+        if seen or not cover:
+            return _observe(W, rows, cols, rank, seed, p, q)
+    raise ValueError(
+        f"cover=True: 100 draws of n = {n} entries each left a row or column "
+        "of the matrix unobserved; use more observations or flatter weights"
+    )
 
 
 def completion_from_pattern(

@@ -88,6 +88,41 @@ def test_completion_weighted_without_replacement_prefers_heavy_rows():
     assert pb.counts[:5].sum() > pb.counts[5:].sum()
 
 
+def test_completion_cover_observes_every_row_and_column():
+    # seed 3 with 60 entries of a 20 x 20 matrix misses a row; cover redraws
+    plain = matrix_completion(60, 20, 20, 1, seed=3)
+    assert min(plain.counts.sum(1).min(), plain.counts.sum(0).min()) == 0
+    pb = matrix_completion(60, 20, 20, 1, seed=3, cover=True)
+    assert (
+        pb.counts.sum(axis=1).min() >= 1 and pb.counts.sum(axis=0).min() >= 1
+    )
+    np.testing.assert_array_equal(pb.W_star, plain.W_star)
+    again = matrix_completion(60, 20, 20, 1, seed=3, cover=True)
+    np.testing.assert_array_equal(pb.rows, again.rows)  # deterministic
+    # a sample that already covers every line is returned unchanged
+    full = matrix_completion(200, 20, 20, 2, seed=1)
+    assert full.counts.sum(axis=1).min() >= 1 and full.counts.sum(0).min() >= 1
+    same = matrix_completion(200, 20, 20, 2, seed=1, cover=True)
+    np.testing.assert_array_equal(full.rows, same.rows)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 10}, "n >= max"),
+        ({"n": 30, "row_weights": [1.0] * 19 + [0.0]}, "positive weight"),
+        (
+            {"n": 20, "row_weights": [1e6] + [1.0] * 19},
+            "100 draws",
+        ),
+    ],
+)
+def test_completion_cover_bad_input(kwargs, match):
+    args = {"n": 40, "d0": 20, "dL": 20, "rank": 1, "seed": 0, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        matrix_completion(**args, cover=True)
+
+
 @pytest.mark.parametrize(
     "call",
     [
