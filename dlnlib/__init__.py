@@ -12,12 +12,13 @@ One module per idea, named after the math:
 - :mod:`dlnlib.problems`: seeded sensing and completion problems for the training runs;
 - :mod:`dlnlib.training`: label-noise gradient descent, one chain or many batched;
 - :mod:`dlnlib.drift`: the drift of label-noise gradient descent along the interpolating set;
-- :mod:`dlnlib.convex`: the minimum (weighted) nuclear-norm interpolant, with cvxpy.
+- :mod:`dlnlib.convex`: the minimum (weighted) nuclear-norm interpolant, with cvxpy;
+- :mod:`dlnlib.weight_decay`: gradient descent with weight decay and the Schatten penalty it induces.
 """
 
 from .bound import lower_bound, nuclear_norm
 from .construction import construction_scales, optimal_factorization
-from .convex import min_nuclear_norm
+from .convex import min_nuclear_norm, nuclear_norm_regression
 from .depth_two import depth_two_factorization, depth_two_minimum
 from .drift import predicted_drift
 from .induced import compress, min_regularizer
@@ -50,6 +51,11 @@ from .regularizer import (
     regularizer_terms,
 )
 from .training import label_noise_sgd
+from .weight_decay import (
+    schatten_penalty,
+    weight_decay_gd,
+    weight_decay_penalty,
+)
 
 __all__ = [
     "KroneckerFactors",
@@ -68,6 +74,7 @@ __all__ = [
     "lower_bound",
     "matrix_completion",
     "min_nuclear_norm",
+    "nuclear_norm_regression",
     "min_regularizer",
     "nuclear_norm",
     "optimal_factorization",
@@ -81,6 +88,9 @@ __all__ = [
     "regularizer_kron",
     "regularizer_kron_terms",
     "regularizer_terms",
+    "schatten_penalty",
     "second_moment",
     "squared_loss",
+    "weight_decay_gd",
+    "weight_decay_penalty",
 ]

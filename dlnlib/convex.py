@@ -17,11 +17,63 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["min_nuclear_norm", "round_rank"]
+__all__ = [
+    "convex_references",
+    "min_nuclear_norm",
+    "nuclear_norm_regression",
+    "round_rank",
+]
 
 
 #: End of the error message for a singular weight (see :func:`dlnlib._checks.invertible`).
 _SINGULAR_WEIGHT = ": ||X W Y||_* would not determine W"
+
+
+def _solve(problem, V, solver, clarabel_tol: float | None = None):
+    """Solve a cvxpy problem in the matrix variable ``V``; return ``(status, solver name, V)``.
+
+    ``clarabel_tol`` tightens Clarabel's gap and feasibility tolerances (default 1e-8).
+    """
+    import cvxpy as cp
+
+    # Clarabel first; if it only reaches "optimal_inaccurate" (it happens on badly scaled
+    # weights), SCS with tight tolerances. The status is checked here, so cvxpy's
+    # "may be inaccurate" warning is not passed on.
+    attempts = (
+        [solver]
+        if solver is not None
+        else [s for s in ("CLARABEL", "SCS") if s in cp.installed_solvers()]
+    )
+    options = {"SCS": {"eps": 1e-10, "max_iters": 200_000}}
+    if clarabel_tol is not None:
+        options["CLARABEL"] = {
+            key: clarabel_tol
+            for key in ("tol_gap_abs", "tol_gap_rel", "tol_feas")
+        }
+    best = None
+    for name in attempts:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                problem.solve(solver=name, **options.get(name, {}))
+        except cp.error.SolverError as exc:
+            if name == attempts[-1] and best is None:
+                raise ValueError(
+                    f"the convex solver {name} failed: {exc}"
+                ) from None
+            continue
+        if (
+            problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
+            and V.value is not None
+        ):
+            best = (problem.status, name, V.value.copy())
+            if problem.status == cp.OPTIMAL:
+                break
+    if best is None:
+        raise ValueError(
+            f"the convex solver(s) {attempts} returned status {problem.status!r}"
+        )
+    return best
 
 
 def min_nuclear_norm(
@@ -109,45 +161,67 @@ def min_nuclear_norm(
     problem = cp.Problem(
         cp.Minimize(cp.normNuc(V)), [A @ cp.vec(V, order="C") == t]
     )
-    # Clarabel first; if it only reaches "optimal_inaccurate" (it happens on badly scaled
-    # weights), SCS with tight tolerances. The status is checked here, so cvxpy's
-    # "may be inaccurate" warning is not passed on.
-    attempts = (
-        [solver]
-        if solver is not None
-        else [s for s in ("CLARABEL", "SCS") if s in cp.installed_solvers()]
-    )
-    options = {"SCS": {"eps": 1e-10, "max_iters": 200_000}}
-    best = None
-    for name in attempts:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=name, **options.get(name, {}))
-        except cp.error.SolverError as exc:
-            if name == attempts[-1] and best is None:
-                raise ValueError(
-                    f"the convex solver {name} failed: {exc}"
-                ) from None
-            continue
-        if (
-            problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
-            and V.value is not None
-        ):
-            best = (problem.status, name, V.value.copy())
-            if problem.status == cp.OPTIMAL:
-                break
-    if best is None:
-        raise ValueError(
-            f"the convex solver(s) {attempts} returned status {problem.status!r}"
-        )
-    status, name, Vval = best
+    status, name, Vval = _solve(problem, V, solver)
     misfit = np.max(np.abs(A @ Vval.ravel() - t))
     if misfit > 1e-6 * max(1.0, np.max(np.abs(t))):
         raise ValueError(
             f"the convex solver {name} ({status}) misses the constraints by {misfit:.3g}"
         )
     return np.linalg.solve(X, np.linalg.solve(Y.T, Vval.T).T)
+
+
+def nuclear_norm_regression(
+    xs, ys, targets, penalty: float, *, solver: str | None = None
+) -> np.ndarray:
+    """The least-squares fit with a nuclear-norm penalty.
+
+    Book: equation :eq:`ib-depth2-wd` in :doc:`/chapters/contrast`.
+
+    .. math:: \\hat W = \\arg\\min_W \\frac{1}{2n} \\sum_{i=1}^n (x_i^\\top W y_i - t_i)^2
+              + \\lambda \\|W\\|_* ,
+
+    the problem that depth-2 gradient descent with weight decay ``lambda``
+    solves, because ``min_{W_1 W_2 = W} (||W_1||_F^2 + ||W_2||_F^2) / 2 = ||W||_*``.
+    It is convex, with a unique fitted part; solved with cvxpy.
+
+    Parameters
+    ----------
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
+    targets : array_like, shape (n,)
+    penalty : float
+        ``lambda > 0``.
+    solver : str, optional
+        A cvxpy solver name (default Clarabel, then SCS).
+
+    Returns
+    -------
+    ndarray, shape (d_0, d_L)
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, an entry is not finite, ``penalty <= 0``, or
+        the solver fails.
+    """
+    import cvxpy as cp
+
+    xs, ys = _checks.data_pair(xs, ys)
+    t = _checks.finite_array(targets, "targets", ndim=1)
+    lam = _checks.positive(penalty, "penalty")
+    n, d0 = xs.shape
+    dL = ys.shape[1]
+    if t.shape[0] != n:
+        raise ValueError(
+            f"targets has length {t.shape[0]} but there are n = {n} samples"
+        )
+    A = (xs[:, :, None] * ys[:, None, :]).reshape(n, d0 * dL)
+    V = cp.Variable((d0, dL))
+    fit = cp.sum_squares(A @ cp.vec(V, order="C") - t) / (2 * n)
+    problem = cp.Problem(cp.Minimize(fit + lam * cp.normNuc(V)))
+    # the default tolerances leave the minimizer about 1e-4 off (the objective is
+    # flat along the small singular values); 1e-10 brings it to about 1e-7
+    return _solve(problem, V, solver, clarabel_tol=1e-10)[2]
 
 
 def round_rank(W, rtol: float = 1e-6) -> tuple[np.ndarray, int]:
@@ -194,3 +268,52 @@ def round_rank(W, rtol: float = 1e-6) -> tuple[np.ndarray, int]:
     U, s, Vt = np.linalg.svd(W, full_matrices=False)
     r = 0 if s.size == 0 or s[0] == 0 else int(np.sum(s > rtol * s[0]))
     return (U[:, :r] * s[:r]) @ Vt[:r], r
+
+
+def convex_references(xs, ys, targets) -> dict:
+    """The three convex interpolants the training chapters compare with.
+
+    Book: used in :doc:`/chapters/experiments`, :doc:`/chapters/completion`
+    and :doc:`/chapters/beyond`.
+
+    :func:`min_nuclear_norm` with three weights, each answer cleaned by
+    :func:`round_rank`:
+
+    - ``"plain"``: ``X = Y = I``, the least nuclear norm;
+    - ``"Kronecker-weighted"``: the nearest Kronecker factors of the data
+      (:func:`dlnlib.kronecker.kronecker_factors`), the post's surrogate;
+    - ``"exact depth-2"``: ``X = M_x^{1/2}``, ``Y = M_y^{1/2}``
+      (:func:`dlnlib.depth_two.depth_two_moments`), whose solution is the
+      interpolant of least ``R*`` at depth two for any data.
+
+    Parameters
+    ----------
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
+    targets : array_like, shape (n,)
+
+    Returns
+    -------
+    dict of str to ndarray
+        The three interpolants, in the order above.
+
+    Raises
+    ------
+    ValueError
+        As :func:`min_nuclear_norm` (inconsistent data, a singular weight).
+    """
+    from .depth_two import _psd_root, depth_two_moments
+    from .kronecker import kronecker_factors
+
+    kf = kronecker_factors(xs, ys)
+    M_x, M_y = depth_two_moments(xs, ys)
+    roots = (_psd_root(M_x, "M_x")[0], _psd_root(M_y, "M_y")[0])
+    weights = {
+        "plain": (None, None),
+        "Kronecker-weighted": (kf.X, kf.Y),
+        "exact depth-2": roots,
+    }
+    return {
+        name: round_rank(min_nuclear_norm(xs, ys, targets, A, B))[0]
+        for name, (A, B) in weights.items()
+    }

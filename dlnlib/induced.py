@@ -32,6 +32,7 @@ layers. So the sweeps work on width ``r`` and pad with inert zero blocks.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from functools import reduce
 
 import numpy as np
@@ -40,6 +41,7 @@ from . import _checks
 from .construction import optimal_factorization
 from .depth_two import depth_two_moments
 from .kronecker import kronecker_factors
+from .network import end_to_end
 
 __all__ = [
     "RANK_RTOL",
@@ -47,6 +49,8 @@ __all__ = [
     "fibre_minima",
     "gauge_sweep",
     "induced_gradient",
+    "LeastFound",
+    "least_found",
     "least_regularizer_interpolant",
     "min_regularizer",
 ]
@@ -685,6 +689,90 @@ def least_regularizer_interpolant(
             f"no start reached the interpolation tolerance {tol:g} within {max_rounds} rounds"
         )
     return best[0], best[1], np.array(ends)
+
+
+@dataclass(frozen=True)
+class LeastFound:
+    """Result of :func:`least_found`.
+
+    Attributes
+    ----------
+    value : float
+        The least ``R*`` found.
+    matrix : ndarray, shape (d_0, d_L)
+        The interpolating matrix that has it.
+    stars : ndarray, shape (len(candidates),)
+        ``R*`` of every candidate.
+    start : int
+        Index of the candidate of least ``R*``, where the descent started.
+    improved : bool
+        Whether the descent went below that candidate (else ``matrix`` is it).
+    """
+
+    value: float
+    matrix: np.ndarray
+    stars: np.ndarray
+    start: int
+    improved: bool
+
+
+def least_found(
+    xs, ys, targets, dims, candidates, *, starts: int = 2, **descent
+) -> LeastFound:
+    """The interpolating matrix of least ``R*`` among candidates and one descent from the best.
+
+    Book: used in :doc:`/chapters/completion` and :doc:`/chapters/beyond`.
+
+    ``R*`` (:func:`min_regularizer`, ``starts`` starts) of every candidate
+    interpolant, then :func:`least_regularizer_interpolant` from the best of
+    them with the budget ``descent`` (its keyword arguments). The descent's
+    end replaces the best candidate only if it is lower; a descent that does
+    not finish within its budget keeps the candidate. The result is an upper
+    bound on the least ``R*`` over all interpolants, not a certificate.
+
+    Parameters
+    ----------
+    xs, ys, targets, dims
+        As in :func:`least_regularizer_interpolant`.
+    candidates : sequence of array_like, shape (d_0, d_L)
+        Interpolating end-to-end matrices (convex solutions, training end points).
+    starts : int, optional
+        Starts of each :func:`min_regularizer` call.
+    **descent
+        Passed to :func:`least_regularizer_interpolant` (``tol``, ``jitter``,
+        ``max_rounds``, ``maxiter``).
+
+    Returns
+    -------
+    LeastFound
+
+    Raises
+    ------
+    ValueError
+        If ``candidates`` is empty or an input is invalid (as
+        :func:`min_regularizer`).
+    """
+    if len(candidates) == 0:
+        raise ValueError("candidates is empty: give at least one interpolant")
+    stars = np.array(
+        [
+            min_regularizer(W, xs, ys, dims, starts=starts)[0]
+            for W in candidates
+        ]
+    )
+    best = int(np.argmin(stars))
+    start = np.asarray(candidates[best], dtype=float)
+    try:
+        value, ws, _ = least_regularizer_interpolant(
+            xs, ys, targets, dims, [start], **descent
+        )
+    except ValueError as exc:  # the descent did not finish within its budget
+        if "no start reached" not in str(exc):
+            raise
+        return LeastFound(float(stars[best]), start, stars, best, False)
+    if value < stars[best]:
+        return LeastFound(value, end_to_end(ws), stars, best, True)
+    return LeastFound(float(stars[best]), start, stars, best, False)
 
 
 def induced_gradient(W, xs, ys, dims, **kwargs) -> tuple[float, np.ndarray]:

@@ -1,0 +1,63 @@
+"""Tests for dlnlib.convex.convex_references and dlnlib.induced.least_found, the two
+helpers the training chapters use for their targets."""
+
+import numpy as np
+import pytest
+
+from dlnlib import depth_two_minimum, min_regularizer, predict
+from dlnlib.convex import convex_references
+from dlnlib.induced import least_found
+from dlnlib.problems import gaussian_sensing, matrix_completion
+
+
+def fits(W, pb, tol=1e-6):
+    P = predict([W, np.eye(W.shape[1])], pb.xs, pb.ys)
+    return np.max(np.abs(P - pb.targets)) <= tol * max(
+        1.0, np.abs(pb.targets).max()
+    )
+
+
+@pytest.mark.parametrize(
+    "pb",
+    [
+        gaussian_sensing(30, 6, 6, 1, seed=1),
+        matrix_completion(40, 8, 8, 1, seed=2, cover=True),
+    ],
+    ids=["sensing", "completion"],
+)
+def test_references_interpolate_and_depth_two_wins_its_own_objective(pb):
+    refs = convex_references(pb.xs, pb.ys, pb.targets)
+    assert list(refs) == ["plain", "Kronecker-weighted", "exact depth-2"]
+    for W in refs.values():
+        assert fits(W, pb)
+    values = {k: depth_two_minimum(W, pb.xs, pb.ys) for k, W in refs.items()}
+    assert values["exact depth-2"] <= min(values.values()) * (1 + 1e-6)
+
+
+def test_least_found_is_never_above_its_candidates():
+    pb = matrix_completion(40, 8, 8, 2, seed=3, cover=True)
+    refs = list(convex_references(pb.xs, pb.ys, pb.targets).values())
+    dims = (8, 8, 8, 8)
+    found = least_found(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        dims,
+        refs,
+        tol=1e-8,
+        max_rounds=4,
+        maxiter=300,
+    )
+    assert found.start == int(np.argmin(found.stars))
+    assert found.value <= found.stars.min() * (1 + 1e-12)
+    assert fits(found.matrix, pb, tol=1e-6)
+    again = min_regularizer(found.matrix, pb.xs, pb.ys, dims, starts=2)[0]
+    assert again <= found.value * (1 + 1e-6)
+    if not found.improved:
+        np.testing.assert_array_equal(found.matrix, refs[found.start])
+
+
+def test_least_found_needs_candidates():
+    pb = matrix_completion(40, 8, 8, 2, seed=3, cover=True)
+    with pytest.raises(ValueError, match="candidates is empty"):
+        least_found(pb.xs, pb.ys, pb.targets, (8, 8, 8), [])

@@ -1,0 +1,244 @@
+"""Tests for dlnlib.weight_decay and dlnlib.convex.nuclear_norm_regression: the Schatten
+penalty (ib-schatten) against factorizations, one step of weight_decay_gd against an
+independent computation, depth 2 against the convex program (ib-depth2-wd), and bad input."""
+
+import numpy as np
+import pytest
+
+from dlnlib import layer_gradients, nuclear_norm, predict
+from dlnlib.construction import balanced_factorization, random_factorization
+from dlnlib.convex import nuclear_norm_regression
+from dlnlib.problems import matrix_completion
+from dlnlib.training import DivergenceError, label_noise_sgd
+from dlnlib.weight_decay import (
+    schatten_penalty,
+    weight_decay_gd,
+    weight_decay_penalty,
+)
+
+
+def low_rank(rng, d=5, r=2):
+    return rng.standard_normal((d, r)) @ rng.standard_normal((r, d))
+
+
+def test_schatten_penalty_at_depth_two_is_twice_the_nuclear_norm():
+    W = low_rank(np.random.default_rng(0), r=3)
+    assert schatten_penalty(W, 2) == pytest.approx(
+        2 * nuclear_norm(W), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("L", [2, 3, 4, 5])
+def test_balanced_factorizations_attain_and_random_ones_stay_above(L):
+    rng = np.random.default_rng(L)
+    W = low_rank(rng)  # rank 2: three singular values at rounding level
+    dims = (5,) * (L + 1)
+    floor = schatten_penalty(W, L)
+    I = np.eye(5)
+    balanced = weight_decay_penalty(balanced_factorization(W, I, I, dims))
+    assert balanced == pytest.approx(floor, rel=1e-9)
+    for _ in range(50):
+        assert weight_decay_penalty(
+            random_factorization(W, dims, rng)
+        ) >= floor * (1 - 1e-12)
+
+
+def test_rounding_level_singular_values_count_as_zero():
+    W = np.diag([4.0, 1.0, 1e-17])
+    assert schatten_penalty(W, 4) == pytest.approx(4 * (2.0 + 1.0), rel=1e-12)
+
+
+def test_weight_decay_penalty_stacked_and_unstacked():
+    rng = np.random.default_rng(1)
+    ws = [rng.standard_normal((3, 3, 4)), rng.standard_normal((3, 4, 2))]
+    stacked = weight_decay_penalty(ws)
+    for c in range(3):
+        assert stacked[c] == pytest.approx(
+            weight_decay_penalty([w[c] for w in ws])
+        )
+
+
+def completion():
+    return matrix_completion(30, 8, 8, 2, seed=0, cover=True)
+
+
+def test_one_step_matches_layer_gradients():
+    pb = completion()
+    rng = np.random.default_rng(2)
+    ws = [rng.standard_normal((8, 8)) / 3 for _ in range(3)]
+    lr, lam = 0.1, 0.05
+    r = predict(ws, pb.xs, pb.ys) - pb.targets
+    grads = [np.zeros_like(w) for w in ws]
+    for i in range(pb.n):
+        for g, gi in zip(grads, layer_gradients(ws, pb.xs[i], pb.ys[i])):
+            g += r[i] * gi / pb.n
+    expected = [w - lr * (g + lam * w) for w, g in zip(ws, grads)]
+    run = weight_decay_gd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (8,) * 4,
+        lr=lr,
+        decay=lam,
+        steps=1,
+        initial_weights=ws,
+    )
+    for got, want in zip(run.weights, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_no_decay_is_plain_gradient_descent():
+    pb = completion()
+    a = weight_decay_gd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (8, 8, 8),
+        lr=0.5,
+        decay=0.0,
+        steps=300,
+        seeds=[0, 1],
+    )
+    b = label_noise_sgd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (8, 8, 8),
+        lr=0.5,
+        noise_std=0.0,
+        steps=300,
+        seeds=[0, 1],
+        max_final_steps=0,
+        progress=False,
+    )
+    np.testing.assert_allclose(
+        a.end_to_end, b.end_to_end, rtol=1e-10, atol=1e-12
+    )
+
+
+def test_a_chain_is_the_same_alone_or_batched():
+    pb = completion()
+    kw = dict(lr=0.5, decay=0.01, steps=200)
+    both = weight_decay_gd(
+        pb.xs, pb.ys, pb.targets, (8, 8, 8), seeds=[3, 4], **kw
+    )
+    alone = weight_decay_gd(pb.xs, pb.ys, pb.targets, (8, 8, 8), seeds=4, **kw)
+    np.testing.assert_allclose(
+        both.end_to_end[1], alone.end_to_end, rtol=1e-12
+    )
+    assert alone.loss.shape == ()
+
+
+def test_depth_two_reaches_the_convex_program_and_is_balanced():
+    pb = completion()
+    lam = 0.02
+    W_cvx = nuclear_norm_regression(pb.xs, pb.ys, pb.targets, lam)
+    run = weight_decay_gd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (8, 8, 8),
+        lr=1.0,
+        decay=lam,
+        steps=20_000,
+        seeds=[0, 1],
+    )
+    assert np.all(run.stationarity < 1e-8)
+    apart = np.linalg.norm(
+        run.end_to_end - W_cvx, axis=(1, 2)
+    ) / np.linalg.norm(W_cvx)
+    assert np.all(apart < 1e-5)
+    gap = weight_decay_penalty(run.weights) / [
+        schatten_penalty(W, 2) for W in run.end_to_end
+    ]
+    np.testing.assert_allclose(gap, 1.0, rtol=1e-8)
+
+
+def objective(W, pb, lam):
+    r = predict([W, np.eye(W.shape[1])], pb.xs, pb.ys) - pb.targets
+    return 0.5 * np.mean(r**2) + lam * nuclear_norm(W)
+
+
+def test_nuclear_norm_regression_beats_perturbations():
+    pb = completion()
+    lam = 0.02
+    W = nuclear_norm_regression(pb.xs, pb.ys, pb.targets, lam)
+    best = objective(W, pb, lam)
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        assert (
+            objective(W + 1e-3 * rng.standard_normal(W.shape), pb, lam)
+            >= best - 1e-9
+        )
+
+
+def test_a_large_penalty_gives_zero():
+    pb = completion()
+    # zero is optimal once lambda >= ||(1/n) sum_i t_i x_i y_i^T||_op
+    G = np.einsum("n,ni,nj->ij", pb.targets, pb.xs, pb.ys) / pb.n
+    lam = 1.01 * np.linalg.norm(G, 2)
+    W = nuclear_norm_regression(pb.xs, pb.ys, pb.targets, lam)
+    assert np.abs(W).max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(decay=-0.1), "decay"),
+        (dict(decay=float("nan")), "decay"),
+        (dict(steps=0), "steps must be >= 1"),
+        (dict(lr=0.0), "lr"),
+        (dict(dims=(8, 1, 8)), "width"),
+        (dict(targets=np.ones(3)), "targets has length 3"),
+    ],
+)
+def test_weight_decay_gd_bad_input(kwargs, message):
+    pb = completion()
+    args = dict(
+        xs=pb.xs,
+        ys=pb.ys,
+        targets=pb.targets,
+        dims=(8, 8, 8),
+        lr=0.1,
+        decay=0.01,
+        steps=10,
+    )
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        weight_decay_gd(**args)
+
+
+def test_weight_decay_gd_diverging_step_is_reported():
+    pb = completion()
+    with pytest.raises(DivergenceError, match="diverged"):
+        weight_decay_gd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (8, 8, 8),
+            lr=500.0,
+            decay=0.01,
+            steps=2000,
+        )
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda pb: nuclear_norm_regression(pb.xs, pb.ys, pb.targets, 0.0),
+            "penalty",
+        ),
+        (
+            lambda pb: nuclear_norm_regression(
+                pb.xs, pb.ys, pb.targets[:-1], 0.1
+            ),
+            "targets has length",
+        ),
+        (lambda pb: schatten_penalty(pb.W_star, 0), "depth"),
+        (lambda pb: schatten_penalty(np.full((2, 2), np.nan), 2), "W"),
+    ],
+)
+def test_bad_input_messages(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(completion())
