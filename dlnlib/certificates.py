@@ -44,6 +44,8 @@ __all__ = [
 def symmetrize(expr, xs) -> sp.Poly:
     """Sum of ``expr`` over all ``n!`` permutations of the variables ``xs``.
 
+    Book: equation :eq:`lb-hurwitz` in :doc:`/chapters/lower_bound`.
+
     .. math:: (\\mathcal P f)(x_1, \\dots, x_n) = \\sum_{\\sigma \\in S_n} f(x_{\\sigma(1)}, \\dots, x_{\\sigma(n)})
 
     Works on the exponent tuples of ``Poly.as_dict()`` (a permutation of the
@@ -86,6 +88,8 @@ def symmetrize(expr, xs) -> sp.Poly:
 @dataclass(frozen=True)
 class AMGMCertificate:
     """A sum-of-squares certificate of AM-GM in ``n`` nonnegative variables.
+
+    Book: equation :eq:`lb-hurwitz` in :doc:`/chapters/lower_bound`.
 
     It claims
 
@@ -136,6 +140,8 @@ class AMGMCertificate:
 def hurwitz_certificate(n: int) -> AMGMCertificate:
     """Hurwitz's (1891) sum-of-squares certificate of AM-GM for ``n`` variables.
 
+    Book: equation :eq:`lb-hurwitz` in :doc:`/chapters/lower_bound`.
+
     With :math:`\\mathcal P` the sum over all permutations (:func:`symmetrize`),
 
     .. math::
@@ -185,6 +191,8 @@ def hurwitz_certificate(n: int) -> AMGMCertificate:
 
 def verify_amgm_certificate(cert: AMGMCertificate) -> bool:
     """Check a certificate of AM-GM exactly.
+
+    Book: equation :eq:`lb-hurwitz` in :doc:`/chapters/lower_bound`.
 
     Returns ``True`` iff (i) ``scale > 0``, (ii) every cofactor, expanded, has
     only nonnegative coefficients, (iii) every base is a real polynomial and
@@ -241,6 +249,8 @@ def verify_amgm_certificate(cert: AMGMCertificate) -> bool:
 def cauchy_schwarz_certificate(m: int) -> Identity:
     """Lagrange's identity, the certificate of Cauchy-Schwarz in ``R^m``.
 
+    Book: equation :eq:`lb-lagrange` in :doc:`/chapters/lower_bound`.
+
     .. math:: \\Big(\\sum_i u_i^2\\Big)\\Big(\\sum_i v_i^2\\Big) - \\Big(\\sum_i u_i v_i\\Big)^2
               = \\sum_{i < j} (u_i v_j - u_j v_i)^2
 
@@ -286,6 +296,8 @@ def cauchy_schwarz_certificate(m: int) -> Identity:
 def nuclear_norm_2x2(M) -> sp.Expr:
     """Nuclear norm of a 2 x 2 matrix in closed form.
 
+    Book: equation :eq:`lb-nuc2` in :doc:`/chapters/lower_bound`.
+
     .. math:: \\|M\\|_* = \\sigma_1 + \\sigma_2 = \\sqrt{\\|M\\|_F^2 + 2\\,|\\det M|}
 
     because :math:`\\sigma_1^2 + \\sigma_2^2 = \\operatorname{tr} M^\\top M = \\|M\\|_F^2` and
@@ -314,6 +326,8 @@ def nuclear_norm_2x2(M) -> sp.Expr:
 
 def frobenius_nuclear_certificate(A, B, sign: int) -> Identity:
     """Sum-of-squares certificate of ``||A||_F^2 ||B||_F^2 >= ||AB||_*^2`` for 2 x 2 matrices.
+
+    Book: equation :eq:`lb-cert2` in :doc:`/chapters/lower_bound`.
 
     By :func:`nuclear_norm_2x2`, :math:`\\|AB\\|_*^2 = \\|AB\\|_F^2 + 2 s \\det A \\det B`
     with :math:`s = \\operatorname{sign}(\\det A \\det B)`. With

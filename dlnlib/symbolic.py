@@ -125,6 +125,9 @@ _METHODS = ("expand", "cancel", "positive")
 class Identity:
     """An exact identity ``lhs = rhs`` between sympy expressions or explicit matrices.
 
+    Book: used in :doc:`/chapters/assumption`, :doc:`/chapters/lower_bound`,
+    :doc:`/chapters/construction` and :doc:`/chapters/conclusion`.
+
     The result type of every identity and certificate of the derivation. A
     certificate of an inequality ``f >= g`` is the identity
 
@@ -230,6 +233,9 @@ class Identity:
 def symbol_matrix(name: str, rows: int, cols: int, **assumptions) -> sp.Matrix:
     """An explicit ``rows x cols`` matrix of fresh real symbols ``name_ij``.
 
+    Book: used in :doc:`/chapters/assumption`, :doc:`/chapters/lower_bound`,
+    :doc:`/chapters/construction` and :doc:`/chapters/conclusion`.
+
     .. math:: M = (m_{ij})_{1 \\le i \\le \\text{rows},\\ 1 \\le j \\le \\text{cols}}
 
     Parameters
@@ -265,6 +271,9 @@ def symbol_matrix(name: str, rows: int, cols: int, **assumptions) -> sp.Matrix:
 def frobenius_sq(M) -> sp.Expr:
     """Squared Frobenius norm ``||M||_F^2 = sum_ij M_ij^2`` of an explicit sympy matrix.
 
+    Book: used in :doc:`/chapters/assumption`, :doc:`/chapters/lower_bound`,
+    :doc:`/chapters/construction` and :doc:`/chapters/conclusion`.
+
     Parameters
     ----------
     M : sympy.Matrix
@@ -288,6 +297,8 @@ def frobenius_sq(M) -> sp.Expr:
 
 def kron(P, Q) -> sp.Matrix:
     """Kronecker product of two explicit sympy matrices (the same convention as ``numpy.kron``).
+
+    Book: used in :doc:`/chapters/assumption` and :doc:`/chapters/conclusion`.
 
     .. math:: (P \\otimes Q)_{(i, k), (j, l)} = P_{ij} Q_{kl}
 
@@ -324,6 +335,9 @@ def kron(P, Q) -> sp.Matrix:
 
 def equal_positive(lhs, rhs) -> bool:
     """Exact equality of two expressions in positive symbols, via power simplification.
+
+    Book: used in :doc:`/chapters/lower_bound`, :doc:`/chapters/construction`
+    and :doc:`/chapters/conclusion`.
 
     Returns ``True`` iff ``lhs - rhs`` simplifies to 0 after
     ``expand_power_base``/``powdenest``/``powsimp`` with ``force=False`` (safe
@@ -367,6 +381,8 @@ def equal_positive(lhs, rhs) -> bool:
 def lagrange_identity(m: int) -> tuple[sp.Expr, sp.Expr, tuple, tuple]:
     """Deprecated alias of :func:`dlnlib.certificates.cauchy_schwarz_certificate`, as a tuple.
 
+    Book: equation :eq:`lb-lagrange` in :doc:`/chapters/lower_bound`.
+
     Lagrange's identity, the certificate of Cauchy-Schwarz in ``R^m``:
 
     .. math:: \\Big(\\sum_i u_i^2\\Big)\\Big(\\sum_i v_i^2\\Big) - \\Big(\\sum_i u_i v_i\\Big)^2
@@ -402,6 +418,8 @@ def frobenius_nuclear_certificate_2x2(
 ) -> tuple[sp.Expr, sp.Expr]:
     """Deprecated alias of :func:`dlnlib.certificates.frobenius_nuclear_certificate`, as a pair.
 
+    Book: equation :eq:`lb-cert2` in :doc:`/chapters/lower_bound`.
+
     The sum-of-squares certificate of ``||A||_F^2 ||B||_F^2 >= ||AB||_*^2`` for 2 x 2
     matrices, with :math:`s` = ``sign`` and :math:`C = A J B`:
 
@@ -433,6 +451,8 @@ def frobenius_nuclear_certificate_2x2(
 
 def rearrangement_identity(L: int) -> tuple[sp.Expr, sp.Expr, tuple, tuple]:
     """Deprecated alias of :func:`dlnlib.symbolic_bound.geometric_mean_rearrangement`, as a tuple.
+
+    Book: equation :eq:`lb-rearrange` in :doc:`/chapters/lower_bound`.
 
     Rearranging the AM-GM product for one depth ``L``, in positive symbols
     :math:`a_l` (``l = 0..L-1``) and :math:`b_l` (``l = 1..L``):
@@ -466,6 +486,8 @@ def rearrangement_identity(L: int) -> tuple[sp.Expr, sp.Expr, tuple, tuple]:
 def exponent_collapse() -> tuple[sp.Expr, sp.Expr, dict[str, sp.Symbol]]:
     """Deprecated alias of :func:`dlnlib.symbolic_bound.collapsed_exponents`, as a tuple.
 
+    Book: equation :eq:`lb-collapse` in :doc:`/chapters/lower_bound`.
+
     Collapsing the exponents of the bound for general depth ``L``, with positive
     symbols :math:`x = \\|X\\|_F`, :math:`y = \\|Y\\|_F`, :math:`\\nu = \\|X \\tilde W Y\\|_*`:
 
@@ -489,6 +511,9 @@ def kron_trace_identity(
 ) -> dict[str, sp.Expr]:
     """Deprecated alias of :func:`dlnlib.symbolic_kronecker.regularizer_trace` and
     :func:`dlnlib.symbolic_kronecker.kronecker_trace_factorization`, as one dict.
+
+    Book: equations :eq:`asm-trace-data` and :eq:`asm-trace-kron` in
+    :doc:`/chapters/assumption`.
 
     With :math:`M = \\sum_i (x_i x_i^\\top) \\otimes (y_i y_i^\\top)`,
 
@@ -542,6 +567,9 @@ def whitening_identities(d0: int, dL: int) -> dict[str, tuple]:
     """Deprecated alias of :func:`dlnlib.symbolic_kronecker.whitened_prediction`,
     :func:`~dlnlib.symbolic_kronecker.whitened_sample` and
     :func:`~dlnlib.symbolic_kronecker.whitened_moment`, as one dict.
+
+    Book: equations :eq:`concl-pred` and :eq:`concl-white` in
+    :doc:`/chapters/conclusion`.
 
     The change of variables :math:`W' = X \\tilde W Y`, :math:`x' = X^{-\\top} x`,
     :math:`y' = Y^{-1} y` keeps every prediction, maps each sample's term of the

@@ -26,6 +26,8 @@ __all__ = ["collapsed_exponents", "geometric_mean_rearrangement"]
 def geometric_mean_rearrangement(L: int) -> Identity:
     """Rearranging the AM-GM product, for one depth ``L``.
 
+    Book: equation :eq:`lb-rearrange` in :doc:`/chapters/lower_bound`.
+
     With positive symbols :math:`a_l = \\|X W_1 \\cdots W_l\\|_F` (``l = 0..L-1``, so
     :math:`a_0 = \\|X\\|_F`) and :math:`b_l = \\|W_{l+1} \\cdots W_L Y\\|_F`
     (``l = 1..L``, so :math:`b_L = \\|Y\\|_F`), the ``l``-th term of ``R`` is
@@ -71,6 +73,8 @@ def geometric_mean_rearrangement(L: int) -> Identity:
 
 def collapsed_exponents() -> Identity:
     """Collapsing the exponents of the bound, for general depth ``L``.
+
+    Book: equation :eq:`lb-collapse` in :doc:`/chapters/lower_bound`.
 
     With positive symbols :math:`x = \\|X\\|_F`, :math:`y = \\|Y\\|_F`,
     :math:`\\nu = \\|X \\tilde W Y\\|_*` and a positive integer ``L``,

@@ -40,6 +40,8 @@ __all__ = [
 class SymbolicConstructionScales:
     """The scalars of the construction as sympy expressions (:func:`construction_scalars`).
 
+    Book: equation :eq:`con-scales` in :doc:`/chapters/construction`.
+
     The symbolic counterpart of the numbers :class:`dlnlib.construction.ConstructionScales`;
     formerly named ``ConstructionScalars`` (still an alias in :mod:`dlnlib.symbolic`).
 
@@ -70,6 +72,8 @@ def construction_scalars(
     L=None, x=None, y=None, nu=None
 ) -> SymbolicConstructionScales:
     """The construction's ``alpha``, ``beta``, ``gamma`` for general (symbolic) depth.
+
+    Book: equation :eq:`con-scales` in :doc:`/chapters/construction`.
 
     .. math::
         \\beta = \\Big(\\frac{\\nu}{x y}\\Big)^{1/L}, \\\\
@@ -142,6 +146,8 @@ def construction_partial_norms(
 ) -> tuple[sp.Expr, sp.Expr]:
     """Squared Frobenius norms of the two halves of the construction split after layer ``l``.
 
+    Book: equation :eq:`con-ab` in :doc:`/chapters/construction`.
+
     For ``1 <= l <= L - 1`` the construction has
     :math:`X W_1 \\cdots W_l = \\alpha \\beta^{l-1} (U \\Sigma^{1/2} \\;\\, 0)` and
     :math:`W_{l+1} \\cdots W_L Y = \\beta^{L-1-l} \\gamma\\, (\\Sigma^{1/2} V^\\top ; 0)`, so
@@ -182,6 +188,8 @@ def construction_terms(
     L, alpha, beta, gamma, x_sq, y_sq, kappa, eta, l=None
 ) -> dict[str, sp.Expr]:
     """The terms ``T_l = a_{l-1}^2 b_l^2`` of the regularizer for the construction.
+
+    Book: equation :eq:`con-equal` in :doc:`/chapters/construction`.
 
     From :func:`construction_partial_norms`, with :math:`a_0^2 = x^2 = \\|X\\|_F^2` and
     :math:`b_L^2 = y^2 = \\|Y\\|_F^2`:
@@ -231,6 +239,9 @@ def rational_semi_orthogonal(
 ) -> tuple[sp.Matrix, tuple]:
     """An ``m x r`` matrix with orthonormal columns and rational entries in free parameters.
 
+    Book: used in :doc:`/chapters/construction` and
+    :doc:`/chapters/conclusion`.
+
     The product of Givens rotations :math:`G_{ji}(t)` with the rational
     (Cayley) parametrization :math:`\\cos = (1 - t^2)/(1 + t^2)`,
     :math:`\\sin = 2t/(1 + t^2)`, one per pair ``j < i`` with ``j < r``,
@@ -277,6 +288,8 @@ def rational_semi_orthogonal(
 class GenericConstruction:
     """The construction built from generic symbolic matrices (see :func:`generic_construction`).
 
+    Book: equation :eq:`con-factors` in :doc:`/chapters/construction`.
+
     Attributes
     ----------
     widths : tuple of int
@@ -316,6 +329,8 @@ def _selector(rows: int, cols: int, r: int, field):
 
 def generic_construction(widths, rank: int) -> GenericConstruction:
     """The post's factors with generic symbolic ``X``, ``Y``, ``U Sigma^{1/2}``, ``Sigma^{1/2} V^T``.
+
+    Book: equation :eq:`con-factors` in :doc:`/chapters/construction`.
 
     With :math:`E_i = (I_r \\;\\, 0) \\in \\mathbb R^{r \\times d_i}`, :math:`K = U \\Sigma^{1/2}`
     and :math:`H = \\Sigma^{1/2} V^\\top`,
@@ -401,6 +416,9 @@ def generic_construction(widths, rank: int) -> GenericConstruction:
 class ConstructionCheck:
     """What :func:`verify_generic_construction` found, one flag per claim.
 
+    Book: equations :eq:`con-product` and :eq:`con-ab` in
+    :doc:`/chapters/construction`.
+
     Attributes
     ----------
     product : bool
@@ -442,6 +460,9 @@ class ConstructionCheck:
 
 def verify_generic_construction(gc: GenericConstruction) -> ConstructionCheck:
     """Check the structure of the construction exactly, for one depth and set of widths.
+
+    Book: equations :eq:`con-product` and :eq:`con-ab` in
+    :doc:`/chapters/construction`.
 
     Verifies, as identities of rational functions in all the symbols of
     :func:`generic_construction`,

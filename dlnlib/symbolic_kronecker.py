@@ -45,6 +45,8 @@ def regularizer_trace(
 ) -> Identity:
     """The per-sample regularizer term as a trace against the data's fourth moment (any data).
 
+    Book: equation :eq:`asm-trace-data` in :doc:`/chapters/assumption`.
+
     With :math:`A \\in \\mathbb R^{d_0 \\times k_0}`, :math:`B \\in \\mathbb R^{k_L \\times d_L}`
     and :math:`M = \\sum_i (x_i x_i^\\top) \\otimes (y_i y_i^\\top)`,
 
@@ -97,6 +99,8 @@ def kronecker_trace_factorization(
     d0: int, k0: int, kL: int, dL: int
 ) -> Identity:
     """Under the Kronecker assumption the trace of :func:`regularizer_trace` factorizes into Frobenius norms.
+
+    Book: equation :eq:`asm-trace-kron` in :doc:`/chapters/assumption`.
 
     With :math:`A \\in \\mathbb R^{d_0 \\times k_0}`, :math:`B \\in \\mathbb R^{k_L \\times d_L}`
     and a moment :math:`M = X^\\top X \\otimes Y Y^\\top`,
@@ -157,6 +161,8 @@ def _weights_and_inverses(
 def whitened_prediction(d0: int, dL: int) -> Identity:
     """The change of variables ``W' = X W~ Y`` keeps every prediction.
 
+    Book: equation :eq:`concl-pred` in :doc:`/chapters/conclusion`.
+
     .. math:: x^\\top \\tilde W y = (x^\\top X^{-1}) \\, W' \\, (Y^{-1} y), \\qquad W' = X \\tilde W Y,
 
     for generic invertible :math:`X` (``d0 x d0``), :math:`Y` (``dL x dL``),
@@ -194,6 +200,8 @@ def whitened_prediction(d0: int, dL: int) -> Identity:
 
 def whitened_sample(d0: int, dL: int) -> Identity:
     """How one sample's term of the fourth moment changes under whitening.
+
+    Book: equation :eq:`concl-white` in :doc:`/chapters/conclusion`.
 
     With :math:`x' = X^{-\\top} x` and :math:`y' = Y^{-1} y`,
 
@@ -233,6 +241,8 @@ def whitened_sample(d0: int, dL: int) -> Identity:
 
 def whitened_moment(d0: int, dL: int) -> Identity:
     """Whitening turns a moment that satisfies the Kronecker assumption into the identity.
+
+    Book: equation :eq:`concl-white` in :doc:`/chapters/conclusion`.
 
     .. math::
         &(X^{-\\top} \\otimes Y^{-1}) \\big((X^\\top X) \\otimes (Y Y^\\top)\\big) (X^{-1} \\otimes Y^{-\\top}) \\\\
