@@ -701,8 +701,8 @@ class LeastFound:
         The least ``R*`` found.
     matrix : ndarray, shape (d_0, d_L)
         The interpolating matrix that has it.
-    stars : ndarray, shape (len(candidates),)
-        ``R*`` of every candidate.
+    stars : ndarray, shape (C,)
+        ``R*`` of every one of the ``C`` candidates.
     start : int
         Index of the candidate of least ``R*``, where the descent started.
     improved : bool
