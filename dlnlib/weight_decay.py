@@ -26,6 +26,9 @@ from .training import (
     _starting_weights,
 )
 
+#: How often (in steps) weight_decay_gd measures its last update against tol.
+_CHECK_EVERY = 1000
+
 __all__ = [
     "WeightDecayRun",
     "schatten_penalty",
@@ -123,6 +126,8 @@ class WeightDecayRun:
     stationarity : ndarray, shape (C,)
         Relative size of the last update, ``||step|| / ||weights||``: how far
         from a stationary point of the objective the run stopped.
+    steps : int
+        Steps taken (fewer than asked when every chain reached ``tol``).
     """
 
     weights: list
@@ -130,6 +135,7 @@ class WeightDecayRun:
     loss: np.ndarray
     objective: np.ndarray
     stationarity: np.ndarray
+    steps: int
 
 
 def weight_decay_gd(
@@ -144,6 +150,7 @@ def weight_decay_gd(
     init_scale: float = 1.0,
     seeds=0,
     initial_weights=None,
+    tol: float = 0.0,
 ) -> WeightDecayRun:
     """Full-batch gradient descent with weight decay on a deep linear network.
 
@@ -175,6 +182,10 @@ def weight_decay_gd(
         One chain per seed, stacked and run together.
     initial_weights : list of ndarray, optional
         Start from these layers instead (with or without a chain axis).
+    tol : float, optional
+        Stop early once the relative size of the last update is below
+        ``tol`` for every chain (checked every 1000 steps); ``0`` (default)
+        runs all ``steps``.
 
     Returns
     -------
@@ -197,6 +208,7 @@ def weight_decay_gd(
     True
     """
     decay = _checks.positive(decay, "decay", allow_zero=True)
+    tol = _checks.positive(tol, "tol", allow_zero=True)
     cfg = _resolve(
         xs,
         ys,
@@ -218,22 +230,28 @@ def weight_decay_gd(
     lr_c = cfg.lrs[:, None, None]
     net = _Network(cfg.xs, cfg.ys, cfg.targets, cfg.lrs)
     explode = _explosion_threshold(cfg)
-    for step in range(cfg.steps):
-        before = [w.copy() for w in ws] if step == cfg.steps - 1 else None
-        decayed = [w * (lr_c * decay) for w in ws]
-        r = _step(ws, net, cfg.targets)
-        _check_residuals(r, explode, step, cfg, "weight-decay run")
-        for w, d in zip(ws, decayed):
-            w -= d
-    moved = np.sqrt(
-        sum(np.sum((w - b) ** 2, axis=(1, 2)) for w, b in zip(ws, before))
-    )
-    size = np.sqrt(sum(np.sum(w**2, axis=(1, 2)) for w in ws))
+    step = 0
+    while step < cfg.steps:
+        block = min(_CHECK_EVERY, cfg.steps - step)
+        for k in range(block):
+            before = [w.copy() for w in ws] if k == block - 1 else None
+            decayed = [w * (lr_c * decay) for w in ws]
+            r = _step(ws, net, cfg.targets)
+            _check_residuals(r, explode, step + k, cfg, "weight-decay run")
+            for w, d in zip(ws, decayed):
+                w -= d
+        step += block
+        moved = np.sqrt(
+            sum(np.sum((w - b) ** 2, axis=(1, 2)) for w, b in zip(ws, before))
+        )
+        size = np.sqrt(sum(np.sum(w**2, axis=(1, 2)) for w in ws))
+        stationarity = moved / np.maximum(size, 1e-300)
+        if np.all(stationarity < tol):
+            break
     W = end_to_end(ws)
     P = net.predictions(W.reshape(W.shape[0], -1))
     loss = 0.5 * np.mean((P - cfg.targets) ** 2, axis=-1)
     objective = loss + 0.5 * decay * weight_decay_penalty(ws)
-    stationarity = moved / np.maximum(size, 1e-300)
     if not cfg.batched:
         ws, W, loss, objective, stationarity = (
             [w[0] for w in ws],
@@ -242,4 +260,4 @@ def weight_decay_gd(
             objective[0],
             stationarity[0],
         )
-    return WeightDecayRun(ws, W, loss, objective, stationarity)
+    return WeightDecayRun(ws, W, loss, objective, stationarity, step)

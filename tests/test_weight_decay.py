@@ -242,3 +242,22 @@ def test_weight_decay_gd_diverging_step_is_reported():
 def test_bad_input_messages(call, message):
     with pytest.raises(ValueError, match=message):
         call(completion())
+
+
+def test_tol_stops_at_a_stationary_point_and_says_when():
+    pb = completion()
+    kw = dict(lr=1.0, decay=0.02, seeds=[0, 1])
+    full = weight_decay_gd(
+        pb.xs, pb.ys, pb.targets, (8, 8, 8), steps=20_000, **kw
+    )
+    early = weight_decay_gd(
+        pb.xs, pb.ys, pb.targets, (8, 8, 8), steps=20_000, tol=1e-9, **kw
+    )
+    assert full.steps == 20_000
+    assert early.steps < 20_000 and early.steps % 1000 == 0
+    assert np.all(early.stationarity < 1e-9)
+    np.testing.assert_allclose(early.end_to_end, full.end_to_end, atol=1e-6)
+    with pytest.raises(ValueError, match="tol"):
+        weight_decay_gd(
+            pb.xs, pb.ys, pb.targets, (8, 8, 8), steps=10, tol=-1, **kw
+        )
