@@ -18,11 +18,11 @@ import numpy as np
 
 from . import _checks
 from ._batched import _Network, _step
+from ._chains import _resolve
 from .network import end_to_end
 from .training import (
     _check_residuals,
     _explosion_threshold,
-    _resolve,
     _starting_weights,
 )
 
