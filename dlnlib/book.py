@@ -19,6 +19,7 @@ __all__ = [
     "STYLE",
     "Timer",
     "check",
+    "coordinate_nudges",
     "fmt",
     "glue_int",
     "glue_number",
@@ -196,6 +197,45 @@ def glue_text(name: str, text: str) -> str:
     """
     _glue(name, str(text))
     return str(text)
+
+
+def coordinate_nudges(weights: Sequence[np.ndarray], h: float):
+    """Every layer entry moved by ``+h`` and by ``-h``, for finite differences.
+
+    Yields, for each layer ``l`` and each index ``idx`` of ``W_l`` (in
+    ``numpy.ndindex`` order), the tuple ``(l, idx, up, down)`` where ``up`` and
+    ``down`` are copies of the weight list with ``W_l[idx]`` replaced by
+    ``W_l[idx] + h`` and ``W_l[idx] - h``. A central difference of a function
+    ``f`` of the weights along that entry is ``(f(up) - f(down)) / (2 h)``, and
+    a second difference is ``(f(up) - 2 f(weights) + f(down)) / h**2``.
+
+    Parameters
+    ----------
+    weights : sequence of ndarray
+        ``[W_1, ..., W_L]``; not modified.
+    h : float
+        The step, ``h > 0``.
+
+    Examples
+    --------
+    >>> ws = [np.zeros((1, 2)), np.ones((2, 1))]
+    >>> [(l, idx, float(up[l][idx] - down[l][idx]))
+    ...  for l, idx, up, down in coordinate_nudges(ws, 0.5)]
+    [(0, (0, 0), 1.0), (0, (0, 1), 1.0), (1, (0, 0), 1.0), (1, (1, 0), 1.0)]
+    """
+    if not (np.isfinite(h) and h > 0):
+        raise ValueError(
+            f"the step h must be a positive finite number, got {h!r}"
+        )
+    weights = [np.asarray(w, dtype=float) for w in weights]
+    for l, w in enumerate(weights):
+        for idx in np.ndindex(w.shape):
+            nudged = []
+            for sign in (1.0, -1.0):
+                moved = w.copy()
+                moved[idx] += sign * h
+                nudged.append([*weights[:l], moved, *weights[l + 1 :]])
+            yield l, idx, nudged[0], nudged[1]
 
 
 class Timer:

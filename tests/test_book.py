@@ -1,0 +1,41 @@
+"""Book mechanics that chapters rely on for their checks."""
+
+import numpy as np
+import pytest
+
+import dlnlib
+from dlnlib import book
+
+
+def test_coordinate_nudges_give_the_gradient_of_the_squared_loss():
+    rng = np.random.default_rng(3)
+    weights = [rng.standard_normal(s) for s in [(3, 4), (4, 2)]]
+    xs, ys = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    targets = rng.standard_normal(5)
+    h = 1e-5
+    fd = [np.zeros_like(w) for w in weights]
+    count = 0
+    for l, idx, up, down in book.coordinate_nudges(weights, h):
+        loss_up = dlnlib.squared_loss(up, xs, ys, targets)
+        loss_down = dlnlib.squared_loss(down, xs, ys, targets)
+        fd[l][idx] = (loss_up - loss_down) / (2 * h)
+        count += 1
+    assert count == 3 * 4 + 4 * 2
+    # the loss is (1/2) sum_i (x_i^T W y_i - t_i)^2 (setup), whose gradient
+    # in W_l is sum_i r_i A_l^T x_i (B_l y_i)^T, r_i the residual
+    residuals = dlnlib.predict(weights, xs, ys) - targets
+    grads = [np.zeros_like(w) for w in weights]
+    for x, y, r in zip(xs, ys, residuals):
+        for l, g in enumerate(dlnlib.layer_gradients(weights, x, y)):
+            grads[l] += r * g
+    for g, f in zip(grads, fd):
+        np.testing.assert_allclose(f, g, rtol=1e-7, atol=1e-9)
+
+
+def test_coordinate_nudges_leave_the_weights_alone_and_reject_bad_steps():
+    weights = [np.ones((2, 2)), np.ones((2, 2))]
+    list(book.coordinate_nudges(weights, 0.1))
+    assert all(np.all(w == 1) for w in weights)
+    for h in (0.0, -1e-3, np.nan, np.inf):
+        with pytest.raises(ValueError, match="the step h must be a positive"):
+            list(book.coordinate_nudges(weights, h))
