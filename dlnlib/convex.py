@@ -21,6 +21,7 @@ __all__ = [
     "convex_references",
     "min_nuclear_norm",
     "nuclear_norm_regression",
+    "reference_weights",
     "round_rank",
 ]
 
@@ -270,14 +271,64 @@ def round_rank(W, rtol: float = 1e-6) -> tuple[np.ndarray, int]:
     return (U[:, :r] * s[:r]) @ Vt[:r], r
 
 
+def reference_weights(xs, ys) -> dict:
+    """The weights ``(A, B)`` of the three reference objectives ``||A W B||_*``.
+
+        Book: used in :doc:`/chapters/experiments`.
+
+        - ``"plain"``: ``A = I_{d_0}``, ``B = I_{d_L}``;
+        - ``"Kronecker-weighted"``: the nearest Kronecker factors ``X``, ``Y`` of
+          the data (:func:`dlnlib.kronecker.kronecker_factors`);
+        - ``"exact depth-2"``: ``A = M_x^{1/2}``, ``B = M_y^{1/2}``, the symmetric
+          roots of the moments of :func:`dlnlib.depth_two.depth_two_moments`
+          (equation ``asm-depth2-min``).
+
+        Parameters
+        ----------
+        xs : array_like, shape (n, d_0)
+        ys : array_like, shape (n, d_L)
+
+        Returns
+        -------
+        dict of str to (ndarray, ndarray)
+            ``(A, B)`` of shapes ``(d_0, d_0)`` and ``(d_L, d_L)`` per objective.
+
+        Raises
+        ------
+        ValueError
+            If the data are invalid, or a moment is singular (some direction of
+            ``R^{d_0}`` or ``R^{d_L}`` is never sampled).
+
+        Examples
+        --------
+        >>> import numpy as np
+    >>> xs = np.eye(2)[[0, 0, 1, 1, 1, 1]]  # row 1 sampled twice as often
+        >>> ys = np.eye(2)[[0, 1, 0, 1, 0, 1]]
+        >>> A, B = reference_weights(xs, ys)["exact depth-2"]
+        >>> np.round(A @ A, 12).tolist(), np.round(B @ B, 12).tolist()
+        ([[2.0, 0.0], [0.0, 4.0]], [[3.0, 0.0], [0.0, 3.0]])
+    """
+    from .depth_two import _psd_root, depth_two_moments
+    from .kronecker import kronecker_factors
+
+    xs, ys = _checks.data_pair(xs, ys)
+    kf = kronecker_factors(xs, ys)
+    M_x, M_y = depth_two_moments(xs, ys)
+    return {
+        "plain": (np.eye(xs.shape[1]), np.eye(ys.shape[1])),
+        "Kronecker-weighted": (kf.X, kf.Y),
+        "exact depth-2": (_psd_root(M_x, "M_x")[0], _psd_root(M_y, "M_y")[0]),
+    }
+
+
 def convex_references(xs, ys, targets) -> dict:
     """The three convex interpolants the training chapters compare with.
 
     Book: used in :doc:`/chapters/experiments`, :doc:`/chapters/completion`
     and :doc:`/chapters/beyond`.
 
-    :func:`min_nuclear_norm` with three weights, each answer cleaned by
-    :func:`round_rank`:
+    :func:`min_nuclear_norm` with the three weights of
+    :func:`reference_weights`, each answer cleaned by :func:`round_rank`:
 
     - ``"plain"``: ``X = Y = I``, the least nuclear norm;
     - ``"Kronecker-weighted"``: the nearest Kronecker factors of the data
@@ -302,17 +353,8 @@ def convex_references(xs, ys, targets) -> dict:
     ValueError
         As :func:`min_nuclear_norm` (inconsistent data, a singular weight).
     """
-    from .depth_two import _psd_root, depth_two_moments
-    from .kronecker import kronecker_factors
-
-    kf = kronecker_factors(xs, ys)
-    M_x, M_y = depth_two_moments(xs, ys)
-    roots = (_psd_root(M_x, "M_x")[0], _psd_root(M_y, "M_y")[0])
-    weights = {
-        "plain": (None, None),
-        "Kronecker-weighted": (kf.X, kf.Y),
-        "exact depth-2": roots,
-    }
+    weights = reference_weights(xs, ys)
+    weights["plain"] = (None, None)  # the unweighted program: no A, B to apply
     return {
         name: round_rank(min_nuclear_norm(xs, ys, targets, A, B))[0]
         for name, (A, B) in weights.items()
