@@ -239,31 +239,44 @@ def unflatten(theta, dims) -> list[np.ndarray]:
 
     Parameters
     ----------
-    theta : array_like, shape (p,)
+    theta : array_like, shape (p,) or (C, p)
+        One parameter vector, or ``C`` of them stacked (a chain axis, as the
+        stacked networks of :func:`predict` and :func:`squared_loss` take).
     dims : sequence of int
         ``(d_0, ..., d_L)``, ``L >= 2``, with ``p = sum_l d_{l-1} d_l``.
 
     Returns
     -------
     list of ndarray
+        ``W_l`` of shape ``(d_{l-1}, d_l)``, or ``(C, d_{l-1}, d_l)``.
 
     Raises
     ------
     ValueError
-        If ``dims`` is invalid or ``theta`` has the wrong length or
-        non-finite entries.
+        If ``dims`` is invalid or ``theta`` is not 1- or 2-dimensional, has
+        the wrong length or non-finite entries.
+
+    Examples
+    --------
+    >>> [w.shape for w in unflatten(np.zeros((5, 18)), (2, 3, 4))]
+    [(5, 2, 3), (5, 3, 4)]
     """
     d = _checks.dims_tuple(dims)
-    theta = _checks.finite_array(theta, "theta", ndim=1)
-    sizes = [a * b for a, b in zip(d[:-1], d[1:])]
-    if theta.size != sum(sizes):
+    theta = _checks.finite_array(theta, "theta", min_ndim=1)
+    if theta.ndim > 2:
         raise ValueError(
-            f"theta has {theta.size} entries but dims {d} need {sum(sizes)}"
+            f"theta must be a vector (p,) or a stack of them (C, p), got shape {theta.shape}"
+        )
+    sizes = [a * b for a, b in zip(d[:-1], d[1:])]
+    if theta.shape[-1] != sum(sizes):
+        raise ValueError(
+            f"theta has {theta.shape[-1]} entries but dims {d} need {sum(sizes)}"
         )
     cuts = np.cumsum(sizes)[:-1]
+    lead = theta.shape[:-1]
     return [
-        part.reshape(a, b)
-        for part, a, b in zip(np.split(theta, cuts), d[:-1], d[1:])
+        part.reshape(*lead, a, b)
+        for part, a, b in zip(np.split(theta, cuts, axis=-1), d[:-1], d[1:])
     ]
 
 

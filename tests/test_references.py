@@ -7,8 +7,8 @@ import pytest
 from dlnlib import depth_two_minimum, min_regularizer, predict
 from dlnlib.convex import convex_references, reference_weights
 from dlnlib.depth_two import depth_two_moments
-from dlnlib.kronecker import kronecker_factors
 from dlnlib.induced import least_found
+from dlnlib.kronecker import kronecker_factors
 from dlnlib.problems import gaussian_sensing, matrix_completion
 
 
@@ -56,7 +56,9 @@ def test_reference_weights_are_the_kronecker_factors_and_moment_roots():
 def test_reference_weights_refuse_a_direction_never_sampled():
     xs = np.eye(3)[[0, 1, 0, 1]]  # the third input direction is never seen
     ys = np.eye(2)[[0, 1, 1, 0]]
-    with pytest.raises(ValueError, match="M_x is singular or badly conditioned"):
+    with pytest.raises(
+        ValueError, match="M_x is singular or badly conditioned"
+    ):
         reference_weights(xs, ys)
 
 

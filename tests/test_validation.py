@@ -639,6 +639,33 @@ def test_squared_loss_checks_the_targets():
         dlnlib.squared_loss(W2, XS, YS, np.r_[np.ones(4), np.nan])
 
 
+def test_unflatten_stacks_and_refuses_higher_ranks():
+    dims = (2, 3, 4)
+    rng = np.random.default_rng(2)
+    thetas = rng.standard_normal((5, 18))
+    stacked = unflatten(thetas, dims)
+    assert [w.shape for w in stacked] == [(5, 2, 3), (5, 3, 4)]
+    for c in range(5):
+        for a, b in zip(stacked, unflatten(thetas[c], dims)):
+            np.testing.assert_array_equal(a[c], b)
+    with pytest.raises(
+        ValueError,
+        match=lit("theta has 17 entries but dims (2, 3, 4) need 18"),
+    ):
+        unflatten(np.zeros((5, 17)), dims)
+    with pytest.raises(
+        ValueError,
+        match=lit(
+            "theta must be a vector (p,) or a stack of them (C, p), got shape (2, 5, 18)"
+        ),
+    ):
+        unflatten(np.zeros((2, 5, 18)), dims)
+    with pytest.raises(
+        ValueError, match="theta must have at least 1 dimensions"
+    ):
+        unflatten(np.float64(1.0), dims)
+
+
 def test_unflatten_checks_the_length():
     dims = (2, 3, 4)  # 6 + 12 = 18 parameters
     unflatten(np.zeros(18), dims)
@@ -648,8 +675,9 @@ def test_unflatten_checks_the_length():
             match=lit(f"theta has {size} entries but dims (2, 3, 4) need 18"),
         ):
             unflatten(np.zeros(size), dims)
+    # a (2, 9) array is a stack of two vectors of 9 entries, not one of 18
     with pytest.raises(
-        ValueError, match=lit("theta must be 1-dimensional, got shape (2, 9)")
+        ValueError, match=lit("theta has 9 entries but dims (2, 3, 4) need 18")
     ):
         unflatten(np.zeros((2, 9)), dims)
 
