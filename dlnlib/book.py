@@ -19,6 +19,7 @@ __all__ = [
     "STYLE",
     "Timer",
     "check",
+    "check_refuses",
     "coordinate_nudges",
     "fmt",
     "glue_int",
@@ -116,6 +117,56 @@ def check(condition, claim: str) -> None:
     """
     if not bool(np.all(condition)):
         raise ClaimError(f"claim failed: {claim}")
+
+
+class check_refuses:
+    """A claim that a call is refused: the block must raise ``error``.
+
+    Used as a context manager, like ``pytest.raises``; the refusal's message
+    is kept in :attr:`message` for the prose to show.
+
+    Parameters
+    ----------
+    claim : str
+        What must be refused, in words, e.g.
+        ``"a hidden width below the rank is refused"``.
+    error : type, optional
+        The exception the block must raise (``ValueError`` by default); any
+        other exception passes through unchanged.
+
+    Raises
+    ------
+    ClaimError
+        ``"claim failed: " + claim`` when the block raises nothing.
+
+    Examples
+    --------
+    >>> with check_refuses("a negative square root is refused") as refusal:
+    ...     raise ValueError("no real root")
+    >>> refusal.message
+    'no real root'
+    >>> with check_refuses("a negative square root is refused"):
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    dlnlib.book.ClaimError: claim failed: a negative square root is refused
+    """
+
+    def __init__(self, claim: str, error: type = ValueError):
+        self.claim, self.error = claim, error
+        #: The message of the exception that refused the call.
+        self.message: str | None = None
+
+    def __enter__(self) -> check_refuses:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if kind is None:
+            raise ClaimError(f"claim failed: {self.claim}")
+        if issubclass(kind, self.error):
+            self.message = str(exc)
+            return True
+        return False
 
 
 def _glue(name: str, value) -> None:
