@@ -143,20 +143,23 @@ def min_nuclear_norm(
         if Y is None
         else _checks.invertible(Y, "Y", dL, _SINGULAR_WEIGHT)
     )
-    xs_v = np.linalg.solve(X.T, xs.T).T  # rows X^{-T} x_i
-    ys_v = np.linalg.solve(Y, ys.T).T  # rows Y^{-1} y_i
-    A = (xs_v[:, :, None] * ys_v[:, None, :]).reshape(
-        n, d0 * dL
-    )  # A vec_C(V) = (x_i^T W y_i)_i
-
-    # The measurements must be consistent: t in the range of A (up to round-off).
-    coef, *_ = np.linalg.lstsq(A, t, rcond=None)
-    misfit = np.linalg.norm(A @ coef - t)
+    # The measurements must be consistent: t in the range of the design
+    # (x_i^T W y_i)_i = A_0 vec_C(W), up to round-off. The change of variables
+    # below does not change that range, but it multiplies the round-off by
+    # the condition numbers of X and Y, so the check uses the data as given.
+    A_0 = (xs[:, :, None] * ys[:, None, :]).reshape(n, d0 * dL)
+    coef, *_ = np.linalg.lstsq(A_0, t, rcond=None)
+    misfit = np.linalg.norm(A_0 @ coef - t)
     if misfit > 1e-8 * max(1.0, np.linalg.norm(t)):
         raise ValueError(
             f"the measurements are inconsistent: no matrix fits them (least-squares misfit {misfit:.3g}); "
             "e.g. the same (x, y) pair appears with different targets"
         )
+
+    # A vec_C(V) = (x_i^T W y_i)_i for V = X W Y
+    xs_v = np.linalg.solve(X.T, xs.T).T  # rows X^{-T} x_i
+    ys_v = np.linalg.solve(Y, ys.T).T  # rows Y^{-1} y_i
+    A = (xs_v[:, :, None] * ys_v[:, None, :]).reshape(n, d0 * dL)
 
     V = cp.Variable((d0, dL))
     problem = cp.Problem(

@@ -126,7 +126,9 @@ def kronecker_factors(xs, ys) -> KroneckerFactors:
         u, v = -u, -v
     A = np.sqrt(s[0]) * u.reshape(d0, d0)
     B = np.sqrt(s[0]) * v.reshape(dL, dL)
-    rel = float(np.sqrt(np.sum(s[1:] ** 2) / np.sum(s**2)))
+    # relative to s[0] first: squares of tiny singular values would underflow
+    ratios = s / s[0]
+    rel = float(np.linalg.norm(ratios[1:]) / np.linalg.norm(ratios))
     return KroneckerFactors(
         X=_psd_sqrt(A), Y=_psd_sqrt(B), rel_error=rel, spectrum=s
     )

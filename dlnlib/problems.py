@@ -353,8 +353,7 @@ def completion_from_pattern(
 
 
 def _scale(scale) -> float:
-    # converted first, so the message shows the float (``got -1.0``) as it always did
-    return _checks.positive(float(scale), "scale")
+    return _checks.positive(scale, "scale")
 
 
 def _completion_truth(rng, d0, dL, rank, scale) -> np.ndarray:

@@ -1053,12 +1053,6 @@ def test_min_nuclear_norm_weight_condition_boundary():
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dlnlib bug: the consistency check of min_nuclear_norm runs after the change "
-    "of variables, with a tolerance that ignores the condition number of the weights, so consistent "
-    "measurements are called inconsistent for accepted weights of condition number 1e8 to 1e10",
-)
 @pytest.mark.parametrize("cond", [1e9, 1e10 - 1])
 def test_min_nuclear_norm_consistency_does_not_depend_on_the_weights(
     small_sensing, cond
@@ -2182,13 +2176,6 @@ def test_kron_trace_identity_sizes(position):
 # --- known numerical weaknesses -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dlnlib bug (minor): kronecker_factors computes rel_error from the squared "
-    "singular values without rescaling, so for data of scale 1e-50 they underflow to 0/0 and "
-    "rel_error is nan instead of 0 for data that satisfy the assumption exactly",
-)
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_kronecker_rel_error_is_scale_invariant():
     X, Y = np.diag([1.0, 2.0]), np.diag([3.0, 1.0, 2.0])
     xs, ys = dlnlib.product_design(X, Y)
@@ -2198,13 +2185,6 @@ def test_kronecker_rel_error_is_scale_invariant():
     assert dlnlib.kronecker_factors(1e-50 * xs, 1e-50 * ys).rel_error < 1e-12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="dlnlib bug (minor): the problem generators convert "
-    "scale with float() before the named check, so scale=None raises a bare TypeError instead of "
-    "the documented ValueError naming scale",
-)
 def test_problem_scale_that_is_not_a_number_is_named():
     with pytest.raises(
         ValueError, match=lit("scale must be a number, got None")
