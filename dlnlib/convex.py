@@ -277,39 +277,39 @@ def round_rank(W, rtol: float = 1e-6) -> tuple[np.ndarray, int]:
 def reference_weights(xs, ys) -> dict:
     """The weights ``(A, B)`` of the three reference objectives ``||A W B||_*``.
 
-        Book: used in :doc:`/chapters/experiments`.
+    Book: the weights of equation :eq:`asm-depth2-min` in
+    :doc:`/chapters/assumption`; used in :doc:`/chapters/experiments`.
 
-        - ``"plain"``: ``A = I_{d_0}``, ``B = I_{d_L}``;
-        - ``"Kronecker-weighted"``: the nearest Kronecker factors ``X``, ``Y`` of
-          the data (:func:`dlnlib.kronecker.kronecker_factors`);
-        - ``"exact depth-2"``: ``A = M_x^{1/2}``, ``B = M_y^{1/2}``, the symmetric
-          roots of the moments of :func:`dlnlib.depth_two.depth_two_moments`
-          (equation ``asm-depth2-min``).
+    - ``"plain"``: ``A = I_{d_0}``, ``B = I_{d_L}``;
+    - ``"Kronecker-weighted"``: the nearest Kronecker factors ``X``, ``Y`` of
+      the data (:func:`dlnlib.kronecker.kronecker_factors`);
+    - ``"exact depth-2"``: ``A = M_x^{1/2}``, ``B = M_y^{1/2}``, the symmetric
+      roots of the moments of :func:`dlnlib.depth_two.depth_two_moments`.
 
-        Parameters
-        ----------
-        xs : array_like, shape (n, d_0)
-        ys : array_like, shape (n, d_L)
+    Parameters
+    ----------
+    xs : array_like, shape (n, d_0)
+    ys : array_like, shape (n, d_L)
 
-        Returns
-        -------
-        dict of str to (ndarray, ndarray)
-            ``(A, B)`` of shapes ``(d_0, d_0)`` and ``(d_L, d_L)`` per objective.
+    Returns
+    -------
+    dict of str to (ndarray, ndarray)
+        ``(A, B)`` of shapes ``(d_0, d_0)`` and ``(d_L, d_L)`` per objective.
 
-        Raises
-        ------
-        ValueError
-            If the data are invalid, or a moment is singular (some direction of
-            ``R^{d_0}`` or ``R^{d_L}`` is never sampled).
+    Raises
+    ------
+    ValueError
+        If the data are invalid, or a moment is singular (some direction of
+        ``R^{d_0}`` or ``R^{d_L}`` is never sampled).
 
-        Examples
-        --------
-        >>> import numpy as np
+    Examples
+    --------
+    >>> import numpy as np
     >>> xs = np.eye(2)[[0, 0, 1, 1, 1, 1]]  # row 1 sampled twice as often
-        >>> ys = np.eye(2)[[0, 1, 0, 1, 0, 1]]
-        >>> A, B = reference_weights(xs, ys)["exact depth-2"]
-        >>> np.round(A @ A, 12).tolist(), np.round(B @ B, 12).tolist()
-        ([[2.0, 0.0], [0.0, 4.0]], [[3.0, 0.0], [0.0, 3.0]])
+    >>> ys = np.eye(2)[[0, 1, 0, 1, 0, 1]]
+    >>> A, B = reference_weights(xs, ys)["exact depth-2"]
+    >>> np.round(A @ A, 12).tolist(), np.round(B @ B, 12).tolist()
+    ([[2.0, 0.0], [0.0, 4.0]], [[3.0, 0.0], [0.0, 3.0]])
     """
     from .depth_two import _psd_root, depth_two_moments
     from .kronecker import kronecker_factors
