@@ -122,6 +122,17 @@ def min_nuclear_norm(
         square of the right size or is singular or badly conditioned
         (condition number above ``1e10``), or if the measurements are
         inconsistent (no matrix fits them) or the solver fails.
+
+    Examples
+    --------
+    The Razin-Cohen entries ``W[0, 1] = W[1, 0] = 1``, ``W[1, 1] = 0``: every
+    completion ``[[w, 1], [1, 0]]`` has ``||W||_* = sqrt(w^2 + 4)``, least at
+    ``w = 0``.
+
+    >>> xs, ys = np.eye(2)[[0, 1, 1]], np.eye(2)[[1, 0, 1]]
+    >>> W = min_nuclear_norm(xs, ys, np.array([1.0, 1.0, 0.0]))
+    >>> (np.round(W, 4) + 0.0).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
     """
     import cvxpy as cp
 

@@ -149,6 +149,17 @@ def gaussian_sensing(
     ValueError
         If a size is not a positive integer, ``rank > min(d0, dL)``, or
         ``scale`` is not a positive finite number.
+
+    Examples
+    --------
+    >>> pb = gaussian_sensing(20, 4, 3, 1, seed=0)
+    >>> pb.xs.shape, pb.ys.shape, pb.targets.shape, pb.W_star.shape
+    ((20, 4), (20, 3), (20,), (4, 3))
+    >>> fitted = np.einsum("ni,ij,nj->n", pb.xs, pb.W_star, pb.ys)
+    >>> bool(np.allclose(fitted, pb.targets))
+    True
+    >>> round(float(np.linalg.svd(pb.W_star, compute_uv=False).sum()), 12)
+    1.0
     """
     n, d0, dL, rank = _sizes(n, d0, dL, rank)
     scale = _scale(scale)
@@ -253,6 +264,17 @@ def matrix_completion(
         replacement, or ``scale`` is not a positive finite number; with
         ``cover=True``, if ``n < max(d0, dL)``, a row or column has weight
         zero, or 100 draws all leave a row or column unobserved.
+
+    Examples
+    --------
+    >>> pb = matrix_completion(12, 4, 4, 1, seed=0, cover=True)
+    >>> int(pb.counts.sum()), bool(pb.counts.max() <= 1)
+    (12, True)
+    >>> seen_rows, seen_cols = pb.counts.sum(axis=1), pb.counts.sum(axis=0)
+    >>> bool(seen_rows.min() > 0 and seen_cols.min() > 0)  # cover=True
+    True
+    >>> bool(np.allclose(pb.targets, pb.W_star[pb.rows, pb.cols]))
+    True
     """
     n, d0, dL, rank = _sizes(n, d0, dL, rank)
     scale = _scale(scale)
