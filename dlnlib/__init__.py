@@ -16,7 +16,7 @@ One module per idea, named after the math:
 - :mod:`dlnlib.weight_decay`: gradient descent with weight decay and the Schatten penalty it induces.
 """
 
-from .bound import lower_bound, nuclear_norm
+from .bound import lower_bound, nuclear_norm, relative_distance
 from .construction import construction_scales, optimal_factorization
 from .convex import min_nuclear_norm, nuclear_norm_regression
 from .depth_two import depth_two_factorization, depth_two_minimum
@@ -84,6 +84,7 @@ __all__ = [
     "product_design",
     "random_weights",
     "regularizer",
+    "relative_distance",
     "regularizer_gradient",
     "regularizer_kron",
     "regularizer_kron_terms",

@@ -42,6 +42,51 @@ def nuclear_norm(M) -> float:
     return float(s) if s.ndim == 0 else s
 
 
+def relative_distance(A, B) -> float:
+    """Relative Frobenius distance of ``A`` (or of each matrix of a stack) to ``B``.
+
+    Book: the distances of end points to references in
+    :doc:`/chapters/experiments`, :doc:`/chapters/completion`,
+    :doc:`/chapters/beyond` and :doc:`/chapters/contrast`.
+
+    .. math:: \\frac{\\|A - B\\|_F}{\\|B\\|_F}
+
+    Parameters
+    ----------
+    A : array_like, shape (..., m, n)
+        A matrix, or a stack of matrices (one per chain).
+    B : array_like, shape (m, n)
+        The reference, nonzero.
+
+    Returns
+    -------
+    float or ndarray, shape (...)
+
+    Raises
+    ------
+    ValueError
+        If an entry is not finite, the shapes do not match, or ``B = 0``.
+
+    Examples
+    --------
+    >>> relative_distance(np.eye(2) * 1.5, np.eye(2))
+    0.5
+    >>> relative_distance(np.stack([np.eye(2), 2 * np.eye(2)]), np.eye(2))
+    array([0., 1.])
+    """
+    A = _checks.finite_array(A, "A", min_ndim=2)
+    B = _checks.finite_array(B, "B", ndim=2)
+    if A.shape[-2:] != B.shape:
+        raise ValueError(
+            f"A has matrices of shape {A.shape[-2:]} but B has shape {B.shape}"
+        )
+    size = np.linalg.norm(B)
+    if size == 0:
+        raise ValueError("B is zero: a distance relative to it is undefined")
+    d = np.linalg.norm(A - B, axis=(-2, -1)) / size
+    return float(d) if d.ndim == 0 else d
+
+
 def lower_bound(W, X, Y, depth: int) -> float:
     """Lower bound on the reduced regularizer over all depth-``L`` factorizations of ``W``.
 
