@@ -22,6 +22,7 @@ __all__ = [
     "check_refuses",
     "coordinate_nudges",
     "fmt",
+    "glue_excess",
     "glue_int",
     "glue_number",
     "glue_percent",
@@ -214,7 +215,26 @@ def glue_percent(name: str, ratio, digits: int = 2) -> float:
     float
         ``100 (ratio - 1)``, rounded.
     """
-    return glue_number(name, 100 * (float(ratio) - 1), digits)
+    return glue_excess(name, float(ratio) - 1, digits)
+
+
+def glue_excess(name: str, excess, digits: int = 2) -> float:
+    """Glue a relative excess in percent, e.g. ``R / bound - 1``.
+
+    Parameters
+    ----------
+    name : str
+    excess : float
+        A relative difference, ``0.012`` for 1.2 %.
+    digits : int, optional
+        Significant digits of the percentage.
+
+    Returns
+    -------
+    float
+        ``100 excess``, rounded to ``digits`` significant digits.
+    """
+    return glue_number(name, 100 * float(excess), digits)
 
 
 def glue_int(name: str, value) -> int:
