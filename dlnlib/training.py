@@ -211,13 +211,18 @@ def init_weights(
 
 
 def _diverged(
-    step: int, chain_seeds, bad: np.ndarray, lrs: np.ndarray, phase: str
+    step: int,
+    chain_seeds,
+    bad: np.ndarray,
+    lrs: np.ndarray,
+    phase: str,
+    function: str = "label_noise_sgd",
 ) -> DivergenceError:
     chains = np.flatnonzero(bad)[:5]
     which = ", ".join(str(chain_seeds[c]) for c in chains)
     lr = float(np.max(lrs[chains])) if chains.size else float(np.max(lrs))
     return DivergenceError(
-        f"label_noise_sgd diverged at step {step} ({phase}) for seed(s) {which}: the residuals became "
+        f"{function} diverged at step {step} ({phase}) for seed(s) {which}: the residuals became "
         f"non-finite or exploded with lr = {lr:g}; try a smaller learning rate (e.g. lr = {lr / 4:g})"
     )
 
@@ -277,15 +282,22 @@ def _explosion_threshold(cfg: _Config) -> float:
 
 
 def _check_residuals(
-    r, explode: float, step: int, cfg: _Config, phase: str, active=None
+    r,
+    explode: float,
+    step: int,
+    cfg: _Config,
+    phase: str,
+    active=None,
+    function: str = "label_noise_sgd",
 ) -> None:
-    """Raise :class:`DivergenceError` when the residuals ``r`` (C, b) are non-finite or exploded."""
+    """Raise :class:`DivergenceError` when the residuals ``r`` (C, b) are non-finite or exploded;
+    its message names ``function``, the step, the phase and the seeds."""
     rr = r.ravel()
     if not (rr @ rr < explode):  # also catches NaN
         bad = ~(np.sum(r * r, axis=1) < explode / cfg.chains)
         if active is not None:
             bad = bad & active
-        raise _diverged(step, cfg.seeds, bad, cfg.lrs, phase)
+        raise _diverged(step, cfg.seeds, bad, cfg.lrs, phase, function)
 
 
 class _Recorder:

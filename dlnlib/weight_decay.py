@@ -237,7 +237,14 @@ def weight_decay_gd(
             before = [w.copy() for w in ws] if k == block - 1 else None
             decayed = [w * (lr_c * decay) for w in ws]
             r = _step(ws, net, cfg.targets)
-            _check_residuals(r, explode, step + k, cfg, "weight-decay run")
+            _check_residuals(
+                r,
+                explode,
+                step + k,
+                cfg,
+                "gradient steps",
+                function="weight_decay_gd",
+            )
             for w, d in zip(ws, decayed):
                 w -= d
         step += block

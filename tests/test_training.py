@@ -294,6 +294,28 @@ def test_divergence_raises_naming_the_step(sensing):
         )
 
 
+def test_divergence_names_only_the_chains_that_diverged(sensing):
+    """One lr for two seeds is that lr for each chain: at lr = 5 only the chain of seed 4 (the
+    second) diverges, and the error names that seed and its lr."""
+    pb = sensing
+    with pytest.raises(
+        DivergenceError,
+        match=r"diverged at step 2 \(noisy phase\) for seed\(s\) 4: the residuals became "
+        r"non-finite or exploded with lr = 5;",
+    ):
+        label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6),
+            lr=5.0,
+            noise_std=0.0,
+            steps=1000,
+            seeds=[3, 4],
+            progress=False,
+        )
+
+
 def test_unconverged_noise_free_phase_warns(sensing):
     pb = sensing
     with pytest.warns(RuntimeWarning, match="did not reach final_tol"):

@@ -1071,6 +1071,29 @@ def test_min_nuclear_norm_consistency_does_not_depend_on_the_weights(
         )
 
 
+def test_min_nuclear_norm_consistency_tolerance_boundary():
+    """Inconsistent data are refused once the least-squares misfit exceeds 1e-8 max(1, ||t||).
+
+    Four entries of a 2 x 2 matrix observed once and entry (0, 0) a second time with its target
+    off by delta: the least-squares misfit is delta / sqrt(2). Just below the tolerance the data
+    reach the solver (an unknown solver name shows it), just above they are refused.
+    """
+    xs, ys = np.eye(2)[[0, 0, 1, 1, 0]], np.eye(2)[[0, 1, 0, 1, 0]]
+    tol = 1e-8 * np.sqrt(1 + 4 + 9 + 16 + 1)  # 1e-8 ||t||
+
+    def targets(misfit):
+        return np.array([1.0, 2.0, 3.0, 4.0, 1.0 + np.sqrt(2) * misfit])
+
+    with pytest.raises(ValueError, match=lit("the convex solver NOPE failed")):
+        dlnlib.min_nuclear_norm(xs, ys, targets(0.9 * tol), solver="NOPE")
+    with pytest.raises(
+        ValueError,
+        match=r"^the measurements are inconsistent: no matrix fits them "
+        r"\(least-squares misfit 6\.12e-08\)",
+    ):
+        dlnlib.min_nuclear_norm(xs, ys, targets(1.1 * tol), solver="NOPE")
+
+
 def test_min_nuclear_norm_shape_checks(small_sensing):
     pb = small_sensing
     cases = [

@@ -48,6 +48,15 @@ def test_rounding_level_singular_values_count_as_zero():
     assert schatten_penalty(W, 4) == pytest.approx(4 * (2.0 + 1.0), rel=1e-12)
 
 
+def test_schatten_penalty_at_depth_one_is_the_squared_frobenius_norm():
+    W = low_rank(np.random.default_rng(4), r=3)
+    assert schatten_penalty(W, 1) == pytest.approx(np.sum(W**2), rel=1e-12)
+    with pytest.raises(
+        ValueError, match=r"^depth must be an integer >= 1, got 0$"
+    ):
+        schatten_penalty(W, 0)
+
+
 def test_weight_decay_penalty_stacked_and_unstacked():
     rng = np.random.default_rng(1)
     ws = [rng.standard_normal((3, 3, 4)), rng.standard_normal((3, 4, 2))]
@@ -85,6 +94,33 @@ def test_one_step_matches_layer_gradients():
     )
     for got, want in zip(run.weights, expected):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_loss_and_objective_are_the_documented_ones():
+    """loss = (1/(2n)) sum_i (P_i - t_i)^2 and objective = loss + (decay / 2) sum_l ||W_l||_F^2,
+    recomputed from the returned weights, per chain."""
+    pb = completion()
+    lam = 0.05
+    run = weight_decay_gd(
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        (8, 8, 8),
+        lr=0.5,
+        decay=lam,
+        steps=50,
+        seeds=[0, 1],
+    )
+    for c in range(2):
+        ws = [w[c] for w in run.weights]
+        loss = np.sum((predict(ws, pb.xs, pb.ys) - pb.targets) ** 2) / (
+            2 * pb.n
+        )
+        penalty = sum(np.sum(w**2) for w in ws)
+        assert run.loss[c] == pytest.approx(loss, rel=1e-12)
+        assert run.objective[c] == pytest.approx(
+            loss + lam / 2 * penalty, rel=1e-12
+        )
 
 
 def test_no_decay_is_plain_gradient_descent():
@@ -210,7 +246,10 @@ def test_weight_decay_gd_bad_input(kwargs, message):
 
 def test_weight_decay_gd_diverging_step_is_reported():
     pb = completion()
-    with pytest.raises(DivergenceError, match="diverged"):
+    with pytest.raises(
+        DivergenceError,
+        match=r"^weight_decay_gd diverged at step \d+ \(gradient steps\) for seed",
+    ):
         weight_decay_gd(
             pb.xs,
             pb.ys,
