@@ -55,3 +55,11 @@ def test_check_refuses_keeps_the_message_and_fails_without_a_refusal():
     with book.check_refuses("overflow refused", FloatingPointError) as r:
         raise FloatingPointError("diverged")
     assert r.message == "diverged"
+
+
+def test_glued_numbers_are_rounded_and_percentages_scaled(capsys):
+    assert book.glue_number("t_number", 3.14159, 3) == 3.14
+    assert book.glue_excess("t_excess", 0.012345) == 1.2
+    assert book.glue_excess("t_excess3", 0.012345, 3) == 1.23
+    assert book.glue_percent("t_percent", 1.012345) == 1.2
+    assert book.glue_int("t_int", np.int64(7)) == 7

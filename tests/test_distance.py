@@ -31,6 +31,11 @@ def test_relative_distance_refuses_bad_input():
         match=r"A has matrices of shape \(2, 3\) but B has shape \(2, 2\)",
     ):
         relative_distance(np.ones((2, 3)), B)
+    with pytest.raises(
+        ValueError,
+        match=r"A has matrices of shape \(3, 2\) but B has shape \(2, 2\)",
+    ):
+        relative_distance(np.ones((3, 2)), B)
     with pytest.raises(ValueError, match="A contains NaN or infinite entries"):
         relative_distance(np.full((2, 2), np.nan), B)
     with pytest.raises(ValueError, match="B must be 2-dimensional"):
