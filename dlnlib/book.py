@@ -301,12 +301,11 @@ def coordinate_nudges(weights: Sequence[np.ndarray], h: float):
     weights = [np.asarray(w, dtype=float) for w in weights]
     for l, w in enumerate(weights):
         for idx in np.ndindex(w.shape):
-            nudged = []
-            for sign in (1.0, -1.0):
-                moved = w.copy()
-                moved[idx] += sign * h
-                nudged.append([*weights[:l], moved, *weights[l + 1 :]])
-            yield l, idx, nudged[0], nudged[1]
+            up, down = w.copy(), w.copy()
+            up[idx] += h
+            down[idx] -= h
+            before, after = weights[:l], weights[l + 1 :]
+            yield l, idx, [*before, up, *after], [*before, down, *after]
 
 
 class Timer:

@@ -367,9 +367,7 @@ def convex_references(xs, ys, targets) -> dict:
     ValueError
         As :func:`min_nuclear_norm` (inconsistent data, a singular weight).
     """
-    weights = reference_weights(xs, ys)
-    weights["plain"] = (None, None)  # the unweighted program: no A, B to apply
     return {
         name: round_rank(min_nuclear_norm(xs, ys, targets, A, B))[0]
-        for name, (A, B) in weights.items()
+        for name, (A, B) in reference_weights(xs, ys).items()
     }

@@ -858,20 +858,20 @@ MUTANTS = [
     ),
     M(
         "book.coordinate_nudges.sign",
-        "for sign in (1.0, -1.0):",
-        "for sign in (-1.0, 1.0):",
+        "yield l, idx, [*before, up, *after], [*before, down, *after]",
+        "yield l, idx, [*before, down, *after], [*before, up, *after]",
         "up and down swapped",
     ),
     M(
         "book.coordinate_nudges.size",
-        "moved[idx] += sign * h",
-        "moved[idx] += sign * h / 2",
+        "up[idx] += h\n",
+        "up[idx] += h / 2\n",
         "half a step each way: up and down only h apart",
     ),
     M(
         "book.coordinate_nudges.copy",
-        "moved = w.copy()",
-        "moved = w",
+        "up, down = w.copy(), w.copy()",
+        "up, down = w, w.copy()",
         "the caller's weights nudged in place",
     ),
     M(
