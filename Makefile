@@ -17,6 +17,11 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX_STAMP   := _vendor/.mathjax-$(MATHJAX_VERSION)
 JB_BUILD := $(BIN)/jupyter-book build --path-output . -W -n --keep-going
 
+# Every stage that checks or stores notebook outputs runs the claims in strict mode: a failed claim
+# raises ClaimError and stops the run (dlnlib.book.claims_mode). A reader's default, reader mode,
+# shows a failed claim in a box, goes on, and marks it failed in the page's ledger.
+nbval variants execute: export DLNLIB_CLAIMS := strict
+
 .PHONY: book test venv mathjax lint format unit nbval variants build-strict browser execute lab bench clean
 
 $(STAMP): requirements.txt pyproject.toml

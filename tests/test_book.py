@@ -57,9 +57,29 @@ def test_check_refuses_keeps_the_message_and_fails_without_a_refusal():
     assert r.message == "diverged"
 
 
-def test_glued_numbers_are_rounded_and_percentages_scaled(capsys):
-    assert book.glue_number("t_number", 3.14159, 3) == 3.14
-    assert book.glue_excess("t_excess", 0.012345) == 1.2
-    assert book.glue_excess("t_excess3", 0.012345, 3) == 1.23
-    assert book.glue_percent("t_percent", 1.012345) == 1.2
-    assert book.glue_int("t_int", np.int64(7)) == 7
+@pytest.fixture
+def glued(monkeypatch):
+    """What the glue functions hand to myst-nb, by key."""
+    store = {}
+    monkeypatch.setattr(book, "_glue", store.__setitem__)
+    return store
+
+
+def test_glued_numbers_are_rounded_and_percentages_scaled(glued):
+    assert book.rounded(3.14159) == 3.14 and book.rounded(0.012345, 2) == 0.012
+    # the glue calls return nothing: a glue at the end of a cell shows no output
+    assert book.glue_number("t_number", 3.14159, 3) is None
+    book.glue_excess("t_excess", 0.012345)
+    book.glue_excess("t_excess3", 0.012345, 3)
+    book.glue_percent("t_percent", 1.012345)
+    book.glue_int("t_int", np.int64(7))
+    book.glue_text("t_text", 25)
+    assert glued == {
+        "t_number": 3.14,
+        "t_excess": 1.2,
+        "t_excess3": 1.23,
+        "t_percent": 1.2,
+        "t_int": 7,
+        "t_text": "25",
+    }
+    assert type(glued["t_int"]) is int
