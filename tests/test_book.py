@@ -58,6 +58,14 @@ def test_check_refuses_keeps_the_message_and_fails_without_a_refusal():
 
 
 @pytest.fixture
+def shown(monkeypatch):
+    """The objects a claim or a table hands to IPython's display, in order."""
+    store = []
+    monkeypatch.setattr(book, "_display", store.append)
+    return store
+
+
+@pytest.fixture
 def glued(monkeypatch):
     """What the glue functions hand to myst-nb, by key."""
     store = {}
@@ -83,3 +91,216 @@ def test_glued_numbers_are_rounded_and_percentages_scaled(glued):
         "t_text": "25",
     }
     assert type(glued["t_int"]) is int
+
+
+# --- the results layer: claims, verdicts, the ledger, tables ---------------------------------------
+
+
+def test_claims_mode_comes_from_the_environment_and_refuses_other_values(
+    monkeypatch,
+):
+    monkeypatch.delenv(book.MODE_VARIABLE, raising=False)
+    assert book.claims_mode() == "reader"
+    monkeypatch.setenv(book.MODE_VARIABLE, "strict")
+    assert book.claims_mode() == "strict"
+    assert book.Claims("t").mode == "strict"
+    monkeypatch.setenv(book.MODE_VARIABLE, "lenient")
+    with pytest.raises(ValueError, match="DLNLIB_CLAIMS must be 'reader' or"):
+        book.claims_mode()
+    with pytest.raises(ValueError, match="mode must be"):
+        book.Claims("t", mode="loose")
+    with pytest.raises(ValueError, match="prefix must be"):
+        book.Claims("Setup page", mode="strict")
+
+
+def test_a_held_claim_shows_one_verdict_line_with_its_numbers(capsys, glued):
+    claims = book.Claims("t", mode="strict")
+    claims.check(
+        r"finite differences match {eq}`setup-grad` to {err:.1e} for"
+        r" $\tilde W$ of widths {dims}",
+        np.array([True, True]),
+        err=3.21e-11,
+        dims=(4, 5, 3),
+        glue={"err": 1},
+    )
+    out = capsys.readouterr().out
+    assert out == (
+        "✓ finite differences match (setup-grad) to 3.2e-11 for $\\tilde W$"
+        " of widths (4, 5, 3)\n"
+    )
+    assert glued == {"t_err": 3e-11}
+    (record,) = claims.records
+    assert record["held"] is True
+    assert record["numbers"] == {"err": "3.21e-11", "dims": "(4, 5, 3)"}
+    assert "{eq}`setup-grad`" in record["claim"]
+
+
+def test_a_failed_claim_raises_in_strict_mode_and_goes_on_in_reader_mode(
+    capsys,
+):
+    strict = book.Claims("t", mode="strict")
+    with pytest.raises(
+        book.ClaimError, match=r"claim failed: ratio 1.5 < 1.1"
+    ):
+        strict.check("ratio {r} < 1.1", 1.5 < 1.1, r=1.5)
+    reader = book.Claims("t", mode="reader")
+    reader.check("ratio {r} < 1.1", 1.5 < 1.1, r=1.5)
+    reader.check("the next claim still runs", True)
+    out = capsys.readouterr().out
+    assert "✗ claim failed: ratio 1.5 < 1.1" in out
+    assert "✓ the next claim still runs" in out
+    assert [r["held"] for r in reader.records] == [False, True]
+    assert reader.failed == [reader.records[0]]
+
+
+def test_the_failure_box_and_the_verdict_have_html_and_myst_forms(shown):
+    reader = book.Claims("t", mode="reader")
+    reader.check(r"$x < {x}$ and {eq}`a-b`", False, x=1)
+    reader.check(r"$\|W\|_* = {v}$", True, v=2)
+    failed, held = (b._repr_mimebundle_() for b in shown)
+    assert "Claim failed" in failed["text/html"]
+    assert "$x &lt; 1$ and (a-b)" in failed["text/html"]
+    assert failed["text/markdown"].startswith(":::{error} Claim failed\n")
+    assert (
+        held["text/markdown"] == "{.dln-claim}\n[✓]{.dln-held} $\\|W\\|_* = 2$"
+    )
+    assert held["text/plain"] == "✓ $\\|W\\|_* = 2$"
+
+
+@pytest.mark.parametrize(
+    "holds, error",
+    [
+        (0.5, TypeError),
+        (np.array([0.1, 0.2]), TypeError),
+        (np.array([], dtype=bool), ValueError),
+    ],
+)
+def test_a_claim_refuses_a_test_that_is_no_verdict(holds, error):
+    claims = book.Claims("t", mode="reader")
+    with pytest.raises(error):
+        claims.check("something", holds)
+    assert claims.records == []
+
+
+def test_sympy_verdicts_count_and_undecided_fails(capsys):
+    import sympy as sp
+
+    claims = book.Claims("t", mode="reader")
+    x = sp.Symbol("x")
+    claims.check("sympy decided", sp.true)
+    claims.check("sympy undecided", (x - 1).is_positive)
+    claims.check("numpy scalar", np.bool_(True))
+    assert [r["held"] for r in claims.records] == [True, False, True]
+
+
+def test_fields_are_the_numbers_given_and_nothing_else():
+    numbers = {"tr": 3.0, "a": 1, "n": 12}
+    text = r"$\operatorname{tr} H = {tr:.1f}$, $e_{a}$, {eq}`n` and {n} and {missing}"
+    assert book.fill(text, numbers) == (
+        r"$\operatorname{tr} H = 3.0$, $e_1$, {eq}`n` and 12 and {missing}"
+    )
+    with pytest.raises(ValueError, match="glue names 'nope'"):
+        book.Claims("t", mode="strict").check("x", True, glue=("nope",), x=1)
+    with pytest.raises(TypeError, match="numbers must be numbers"):
+        book.Claims("t", mode="strict").check("{x}", True, x={"a": 1})
+
+
+def test_refuses_records_the_message_and_fails_without_a_refusal(capsys):
+    claims = book.Claims("t", mode="reader")
+    with claims.refuses("width {w} is refused: {message}", w=1) as refusal:
+        raise ValueError("hidden width 1 is below rank 2")
+    assert refusal.message == "hidden width 1 is below rank 2"
+    with claims.refuses("nothing is refused here"):
+        pass
+    assert [r["held"] for r in claims.records] == [True, False]
+    assert "✓ width 1 is refused: hidden width 1" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="not a refusal"):
+        with claims.refuses("a bad width is refused"):
+            raise TypeError("not a refusal")
+    strict = book.Claims("t", mode="strict")
+    with pytest.raises(book.ClaimError, match="claim failed: no refusal"):
+        with strict.refuses("no refusal"):
+            pass
+    with strict.refuses("overflow is refused", FloatingPointError):
+        raise FloatingPointError("diverged")
+
+
+def test_a_rerun_claim_replaces_its_record_and_the_ledger_lists_all(shown):
+    claims = book.Claims("t", mode="reader")
+    claims.check("first {v}", True, v=1)
+    claims.check("second", False)
+    claims.check("first {v}", True, v=1)  # the same cell run again
+    assert len(claims.records) == 2
+    shown.clear()
+    claims.ledger()
+    (tab,) = shown
+    bundle = tab._repr_mimebundle_()
+    assert bundle["application/vnd.dlnlib.ledger+json"] == {
+        "claims": claims.records
+    }
+    assert ":name: tbl-t-ledger" in bundle["text/markdown"]
+    assert "1 held, 1 failed." in bundle["text/plain"]
+    assert "✗ failed" in bundle["text/plain"]
+    assert "[✓ held]{.dln-held}" in bundle["text/markdown"]
+
+
+def test_a_table_has_a_plain_an_html_and_a_myst_form():
+    rows = [(2, 1.0312, "$\\|W\\|_*$"), (3, -0.5, "")]
+    tab = book.Table(
+        rows,
+        caption="Ratios at depth $L$.",
+        name="tbl-t-ratios",
+        header=["$L$", "ratio", "what"],
+        formats=["d", ".3f", None],
+    )
+    assert str(tab).splitlines() == [
+        "Table: Ratios at depth $L$.",
+        "$L$  ratio      what",
+        "  2  1.031 $\\|W\\|_*$",
+        "  3 -0.500          ",
+    ]
+    md = tab._repr_mimebundle_()["text/markdown"]
+    assert md.startswith(
+        "```{list-table} Ratios at depth $L$.\n:name: tbl-t-ratios"
+    )
+    assert "* - 3\n  - -0.500\n  - \u2014" in md  # an empty cell is a dash
+    html = tab._repr_mimebundle_()["text/html"]
+    assert "Ratios at depth $L$." in html and "1.031" in html
+    # the HTML is the same on every run (nbval compares it)
+    assert (
+        html
+        == book.Table(
+            rows,
+            caption="Ratios at depth $L$.",
+            name="tbl-t-ratios",
+            header=["$L$", "ratio", "what"],
+            formats=["d", ".3f", None],
+        )._repr_mimebundle_()["text/html"]
+    )
+
+
+def test_a_table_takes_a_dataframe_and_refuses_bad_shapes():
+    import pandas as pd
+
+    frame = pd.DataFrame({"L": [2, 3], "ratio": [1.01, 1.02]})
+    tab = book.Table(frame, caption="From a frame.", name="tbl-t-frame")
+    assert tab.header == ["L", "ratio"] and tab.body[1] == ["3", "1.02"]
+    with pytest.raises(ValueError, match="'tbl-...'"):
+        book.Table(frame, caption="c", name="table-1")
+    with pytest.raises(ValueError, match="needs a caption"):
+        book.Table(frame, caption="", name="tbl-t-x")
+    with pytest.raises(ValueError, match="a row has 1 entries for 2 columns"):
+        book.Table([(1,)], caption="c", name="tbl-t-x", header=["a", "b"])
+    with pytest.raises(ValueError, match="plain rows need a header"):
+        book.Table([(1,)], caption="c", name="tbl-t-x")
+    with pytest.raises(ValueError, match="1 formats for 2 columns"):
+        book.Table(frame, caption="c", name="tbl-t-x", formats=["d"])
+
+
+def test_plain_text_drops_roles_and_verdict_spans():
+    assert book.plain_text("[✓ held]{.dln-held} see {numref}`tbl-x`") == (
+        "✓ held see tbl-x"
+    )
+    assert book.plain_text("{doc}`the construction <construction>`") == (
+        "the construction"
+    )

@@ -90,3 +90,13 @@ def test_every_draw_is_seeded(path):
         r"np\.random\.(rand|randn|normal|uniform|choice)\(", source
     )
     assert "default_rng()" not in source, "an unseeded generator"
+
+
+def test_contributing_names_every_dlnlib_module():
+    """CONTRIBUTING.md's module list is complete: a new module must be described there."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    modules = sorted(
+        p.stem for p in (ROOT / "dlnlib").glob("*.py") if p.stem != "__init__"
+    )
+    missing = [m for m in modules if f"`{m}`" not in text]
+    assert not missing, f"CONTRIBUTING.md does not describe: {missing}"

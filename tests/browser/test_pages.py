@@ -115,6 +115,19 @@ INSPECT_OUTPUTS = r"""() => {
     const m = t.match(pat);
     if (m) out.push(t.slice(Math.max(0, m.index - 40), m.index + 120).trim());
   }
+  // A cell whose code is hidden shows only what it means to show (a figure, a table, a verdict):
+  // a bare value there (the repr of a number, a bool, None or a tuple of numbers that the last
+  // expression returned) is a stray output.
+  const bare = /^\s*(\(?\s*(-?[\d.]+(e[+-]?\d+)?|True|False|None)\s*(,\s*(-?[\d.]+(e[+-]?\d+)?|True|False|None)\s*)*,?\s*\)?)\s*$/;
+  const quoted = /^\s*(['"])[^]*\1\s*$/;  // the repr of a string
+  for (const el of document.querySelectorAll('.cell.tag_hide-input .cell_output .output.text_plain')) {
+    const t = el.innerText || '';
+    if (bare.test(t) || quoted.test(t)) out.push('stray output of a hidden cell: ' + t.trim().slice(0, 80));
+  }
+  // A claim that failed when the outputs were stored (reader mode) must never reach the book.
+  for (const el of document.querySelectorAll('.cell_output .admonition.error')) {
+    if ((el.innerText || '').includes('Claim failed')) out.push(el.innerText.slice(0, 160));
+  }
   return out;
 }"""
 
@@ -225,7 +238,7 @@ def test_page(page_path, site, browser_context, screenshots):
         # Noise in the rendered outputs
         for noise in page.evaluate(INSPECT_OUTPUTS):
             problems.append(
-                f"noise in a cell output (repr, warning or traceback): {noise!r}"
+                f"noise in a cell output (repr, warning, traceback, stray value or failed claim): {noise!r}"
             )
         wide = page.evaluate(INSPECT_WIDE)
 
