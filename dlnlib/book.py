@@ -811,6 +811,18 @@ class Claims:
         _display(tab)
 
 
+def _myst_cell(text: str) -> str:
+    """A table cell as MyST: one line, never read as a heading, a list or a quote."""
+    text = text.replace("\n", " ").strip()
+    if not text:
+        return "\u2014"
+    if text[0] in "#>+*-":
+        return "\\" + text
+    if re.fullmatch(r"\d+[.)]", text):
+        return text[:-1] + "\\" + text[-1]
+    return text
+
+
 _VERDICT = {True: "[✓ held]{.dln-held}", False: "[✗ failed]{.dln-failed}"}
 
 
@@ -908,9 +920,6 @@ class Table(_Bundle):
         return styler.to_html()
 
     def _markdown(self) -> str:
-        def item(text: str) -> str:
-            return text.replace("\n", " ") if text.strip() else "\u2014"
-
         lines = [
             f"```{{list-table}} {self.caption}",
             f":name: {self.name}",
@@ -918,7 +927,8 @@ class Table(_Bundle):
             "",
         ]
         for r in [self.header, *self.body]:
-            lines += [f"* - {item(r[0])}", *(f"  - {item(v)}" for v in r[1:])]
+            lines += [f"* - {_myst_cell(r[0])}"]
+            lines += [f"  - {_myst_cell(v)}" for v in r[1:]]
         lines.append("```")
         return "\n".join(lines)
 

@@ -263,7 +263,7 @@ def test_a_table_has_a_plain_an_html_and_a_myst_form():
     assert md.startswith(
         "```{list-table} Ratios at depth $L$.\n:name: tbl-t-ratios"
     )
-    assert "* - 3\n  - -0.500\n  - \u2014" in md  # an empty cell is a dash
+    assert "* - 3\n  - \\-0.500\n  - \u2014" in md  # an empty cell is a dash
     html = tab._repr_mimebundle_()["text/html"]
     assert "Ratios at depth $L$." in html and "1.031" in html
     # the HTML is the same on every run (nbval compares it)
@@ -304,3 +304,19 @@ def test_plain_text_drops_roles_and_verdict_spans():
     assert book.plain_text("{doc}`the construction <construction>`") == (
         "the construction"
     )
+
+
+@pytest.mark.parametrize(
+    "cell, myst",
+    [
+        ("#", "\\#"),
+        ("-0.5", "\\-0.5"),
+        ("> 3", "\\> 3"),
+        ("2.", "2\\."),
+        ("2.5", "2.5"),
+        ("", "\u2014"),
+        ("a\nb", "a b"),
+    ],
+)
+def test_a_table_cell_is_never_a_heading_a_list_or_a_quote_in_myst(cell, myst):
+    assert book._myst_cell(cell) == myst
