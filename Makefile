@@ -22,7 +22,7 @@ JB_BUILD := $(BIN)/jupyter-book build --path-output . -W -n --keep-going
 # shows a failed claim in a box, goes on, and marks it failed in the page's ledger.
 nbval variants execute: export DLNLIB_CLAIMS := strict
 
-.PHONY: book test venv mathjax lint format unit nbval variants build-strict browser execute lab bench clean
+.PHONY: book test venv mathjax lint format unit nbval variants build-strict browser pdf texlive pdf-check execute lab bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ book: $(STAMP) $(MATHJAX_STAMP)
 	$(JB_BUILD) .
 
 ## Every test. Stops at the first failing stage.
-test: lint unit nbval variants build-strict browser
+test: lint unit nbval variants build-strict browser pdf-check
 
 ## ruff: one linter and formatter (pyproject.toml) for dlnlib/, tests/, benchmarks/ and the notebooks
 LINTED := dlnlib tests benchmarks chapters _ext
@@ -81,6 +81,29 @@ build-strict: $(STAMP) $(MATHJAX_STAMP)
 ## Every page of _build/html in headless Chromium (installs Debian's chromium when missing)
 browser: build-strict
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+
+## The whole book as one PDF, _build/latex/dln-nuclear.pdf (XeLaTeX; installs Debian's TeX Live)
+# Debian's packages for the PDF: XeLaTeX with the LaTeX packages Sphinx and jupyter-book use
+# (bbm.sty is in texlive-fonts-extra), latexmk and xindy to drive it, the FreeFont faces, and
+# poppler-utils (pdftoppm, pdftotext) for the test.
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended texlive-fonts-extra latexmk xindy fonts-freefont-otf poppler-utils
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+texlive:
+	@if command -v xelatex >/dev/null && command -v latexmk >/dev/null \
+	    && command -v xindy >/dev/null && command -v pdftoppm >/dev/null \
+	    && kpsewhich bbm.sty >/dev/null; then echo "TeX Live: installed"; else \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends $(TEX_PACKAGES); fi
+
+pdf: $(STAMP) texlive
+	rm -rf _build/latex
+	$(BIN)/jupyter-book build --builder pdflatex --path-output . .
+	test -s _build/latex/dln-nuclear.pdf
+
+## The PDF rendered to PNG pages and checked: every chapter in it, no raw TeX, every figure
+pdf-check: pdf
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/pdf
 
 ## Re-execute every notebook in place so the stored outputs match the code of today
 execute: $(STAMP)
