@@ -847,7 +847,7 @@ class Table(_Bundle):
     -----
     The output carries three forms: ``text/html`` (a pandas ``Styler``, for
     JupyterLab), ``text/markdown`` (a ``list-table`` directive, which the book
-    renders as a numbered table) and ``text/plain`` (aligned columns, which
+    renders as a numbered table; the caption may hold roles such as ``{eq}``) and ``text/plain`` (aligned columns, which
     the test suite compares).
 
     Examples
@@ -921,7 +921,8 @@ class Table(_Bundle):
 
     def _markdown(self) -> str:
         lines = [
-            f"```{{list-table}} {self.caption}",
+            # a tilde fence: its opening line may hold backticks (a role in the caption)
+            f"~~~{{list-table}} {self.caption}",
             f":name: {self.name}",
             ":header-rows: 1",
             "",
@@ -929,7 +930,7 @@ class Table(_Bundle):
         for r in [self.header, *self.body]:
             lines += [f"* - {_myst_cell(r[0])}"]
             lines += [f"  - {_myst_cell(v)}" for v in r[1:]]
-        lines.append("```")
+        lines.append("~~~")
         return "\n".join(lines)
 
 

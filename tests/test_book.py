@@ -261,7 +261,7 @@ def test_a_table_has_a_plain_an_html_and_a_myst_form():
     ]
     md = tab._repr_mimebundle_()["text/markdown"]
     assert md.startswith(
-        "```{list-table} Ratios at depth $L$.\n:name: tbl-t-ratios"
+        "~~~{list-table} Ratios at depth $L$.\n:name: tbl-t-ratios"
     )
     assert "* - 3\n  - \\-0.500\n  - \u2014" in md  # an empty cell is a dash
     html = tab._repr_mimebundle_()["text/html"]
