@@ -100,3 +100,37 @@ def test_contributing_names_every_dlnlib_module():
     )
     missing = [m for m in modules if f"`{m}`" not in text]
     assert not missing, f"CONTRIBUTING.md does not describe: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_claims_are_checked_once_and_listed_in_a_ledger(path):
+    """Every chapter states its claims through one Claims ledger and ends with its table.
+
+    No claim is checked by the old ``check``/``check_refuses`` (a failure would stop a reader's
+    run instead of showing it), no text table is printed, and the last code cell shows the ledger.
+    """
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    source = "\n".join(c.source for c in code)
+    made = re.findall(
+        r"^claims = book\.Claims\(\s*\"(\w+)\"", source, flags=re.M
+    )
+    assert len(made) == 1, (
+        f"expected one `claims = book.Claims(...)`, found {made}"
+    )
+    for old in (r"\bcheck\(", r"\bcheck_refuses\(", r"print_table\("):
+        stray = [
+            line.strip()
+            for line in source.splitlines()
+            if re.search(old, line) and "claims.check(" not in line
+        ]
+        assert not stray, f"{old} is gone from the book: {stray[:3]}"
+    assert code[-1].source.strip() == "claims.ledger()", (
+        "the last code cell must show the ledger: claims.ledger()"
+    )
+    headings = [
+        c.source for c in nb.cells if c.cell_type == "markdown" and c.source
+    ]
+    assert any(f"{{numref}}`tbl-{made[0]}-ledger`" in h for h in headings), (
+        "the prose must point to the ledger table"
+    )
