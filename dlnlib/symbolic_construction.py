@@ -42,8 +42,7 @@ class SymbolicConstructionScales:
 
     Book: equation :eq:`con-scales` in :doc:`/chapters/construction`.
 
-    The symbolic counterpart of the numbers :class:`dlnlib.construction.ConstructionScales`;
-    formerly named ``ConstructionScalars`` (still an alias in :mod:`dlnlib.symbolic`).
+    The symbolic counterpart of the numbers :class:`dlnlib.construction.ConstructionScales`.
 
     .. math::
         \\beta = \\Big(\\frac{\\nu}{x y}\\Big)^{1/L}, \\\\

@@ -1,18 +1,31 @@
-"""Tests for dlnlib.symbolic: the shared helpers, the Identity result type, every name the
-chapters use (re-exported from the family modules) and the deprecated aliases' old return shapes.
+"""Tests for dlnlib.symbolic: the shared helpers and the Identity result type; that it is no longer
+a facade (it exposes none of the checks and imports none of their modules, so the package has no
+import cycle); and the Identity results of the checks the former deprecated aliases wrapped.
 
 The checks themselves are tested per family: test_certificates.py, test_symbolic_bound.py,
 test_symbolic_kronecker.py and test_symbolic_construction.py.
 """
 
+import ast
 import dataclasses
 import importlib
+import pkgutil
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
 
+import dlnlib
+from dlnlib import (
+    certificates,
+    symbolic_bound,
+    symbolic_construction,
+    symbolic_kronecker,
+)
 from dlnlib import symbolic as S
 from dlnlib.symbolic import Identity
 
@@ -128,129 +141,207 @@ def test_identity_rejects_malformed_input(kwargs, message):
     assert str(info.value).startswith(message)
 
 
-# --- the names the chapters use --------------------------------------------------------------
+# --- no facade, no import cycle ---------------------------------------------------------------
+
+#: The modules of the checks, which import dlnlib.symbolic (so it must not import them).
+FAMILIES = (
+    "certificates",
+    "symbolic_bound",
+    "symbolic_kronecker",
+    "symbolic_construction",
+)
+#: The names the facade used to add: the former name of SymbolicConstructionScales and the six
+#: deprecated aliases with the old tuple and dict return conventions.
+REMOVED = (
+    "ConstructionScalars",
+    "exponent_collapse",
+    "frobenius_nuclear_certificate_2x2",
+    "kron_trace_identity",
+    "lagrange_identity",
+    "rearrangement_identity",
+    "whitening_identities",
+)
 
 
-def test_every_name_resolves_and_the_families_match_their_modules():
-    for name in S.__all__:
-        assert getattr(S, name) is not None, name
-    assert set(S.__all__) <= set(dir(S))
-    for module, names in S._FAMILIES.items():
-        family = importlib.import_module(f"dlnlib.{module}")
-        assert sorted(family.__all__) == sorted(names), module
-        assert all(getattr(S, n) is getattr(family, n) for n in names), module
-    with pytest.raises(AttributeError, match="no attribute 'no_such_check'"):
-        S.no_such_check  # noqa: B018
+def _imported_modules(path: Path) -> set[str]:
+    """The modules of dlnlib that the source file imports (anywhere in it, lazily or not)."""
+    names = {m.name for m in pkgutil.iter_modules(dlnlib.__path__)}
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {
+                a.name.split(".")[1]
+                for a in node.names
+                if a.name.startswith("dlnlib.")
+            }
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level == 0 and module.split(".")[0] != "dlnlib":
+                continue
+            parts = (
+                module.split(".")[1:] if node.level == 0 else module.split(".")
+            )
+            if parts and parts[0]:
+                found.add(parts[0])
+            else:  # from . import x / from dlnlib import x
+                found |= {a.name for a in node.names if a.name in names}
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", "") == "import_module"
+        ):
+            found.add("<dynamic>")
+    return found & (names | {"<dynamic>"})
 
 
-def test_construction_scalars_is_the_symbolic_scales_class():
-    from dlnlib.symbolic_construction import SymbolicConstructionScales
+def test_symbolic_is_no_facade_and_the_package_has_no_import_cycle():
+    assert sorted(S.__all__) == [
+        "Identity",
+        "equal_positive",
+        "frobenius_sq",
+        "kron",
+        "symbol_matrix",
+    ]
+    moved = [
+        name
+        for module in FAMILIES
+        for name in importlib.import_module(f"dlnlib.{module}").__all__
+    ]
+    assert moved
+    exposed = [name for name in (*moved, *REMOVED) if hasattr(S, name)]
+    assert not exposed, f"dlnlib.symbolic still exposes {exposed}"
 
-    assert S.ConstructionScalars is SymbolicConstructionScales
-    assert isinstance(S.construction_scalars(), S.ConstructionScalars)
+    # dlnlib/symbolic.py imports none of the family modules, not even lazily
+    imports = _imported_modules(Path(S.__file__))
+    assert imports == {"_checks"}, imports
+    # and the import graph of the whole package is acyclic
+    graph = {
+        path.stem: _imported_modules(path) - {"<dynamic>"}
+        for path in Path(dlnlib.__file__).parent.glob("*.py")
+        if path.stem != "__init__"
+    }
+    # (the parse does see the family modules' imports of dlnlib.symbolic)
+    assert all("symbolic" in graph[m] for m in FAMILIES)
+    done, visiting = set(), []
+
+    def visit(module):
+        assert module not in visiting, (
+            f"import cycle: {' -> '.join(visiting + [module])}"
+        )
+        if module not in done:
+            visiting.append(module)
+            for dep in sorted(graph.get(module, ())):
+                visit(dep)
+            visiting.pop()
+            done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+    # each module imports in a fresh interpreter, on its own (this copy of dlnlib)
+    modules = sorted(m.name for m in pkgutil.iter_modules(dlnlib.__path__))
+    root = Path(dlnlib.__file__).resolve().parents[1]
+    runs = {
+        m: subprocess.Popen(
+            [sys.executable, "-c", f"import dlnlib.{m}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=root,
+        )
+        for m in modules
+    }
+    failed = {}
+    for m, run in runs.items():
+        _, err = run.communicate(timeout=120)
+        if run.returncode:
+            failed[m] = err.strip().splitlines()[-1:]
+    assert not failed, failed
 
 
-# --- deprecated aliases: old shapes, same content as the new functions, no warning -------------
+# --- the checks the former aliases wrapped: Identity results, no warning ---------------------
 
 
-def test_deprecated_aliases_return_the_old_shapes():
+def test_the_checks_behind_the_former_aliases_hold_without_warning():
     with warnings.catch_warnings():
         warnings.simplefilter(
             "error"
-        )  # an alias must not warn: the warning would show in the chapters
-        gap, cert, u, v = S.lagrange_identity(3)
-        new = S.cauchy_schwarz_certificate(3)
-        assert (gap, cert, u, v) == (
-            new.lhs,
-            new.rhs,
-            new.symbols["u"],
-            new.symbols["v"],
-        )
-        assert sp.expand(gap - cert) == 0
+        )  # the chapters call these: a warning would show in their outputs
+        cs = certificates.cauchy_schwarz_certificate(3)
+        assert sp.expand(cs.lhs - cs.rhs) == 0
+        assert len(cs.symbols["u"]) == len(cs.symbols["v"]) == 3
 
         A, B = S.symbol_matrix("A", 2, 2), S.symbol_matrix("B", 2, 2)
-        gap, cert = S.frobenius_nuclear_certificate_2x2(A, B, -1)
-        assert sp.expand(gap - cert) == 0
+        fn = certificates.frobenius_nuclear_certificate(A, B, -1)
+        assert sp.expand(fn.lhs - fn.rhs) == 0
 
-        lhs, rhs, a, b = S.rearrangement_identity(4)
-        assert S.equal_positive(lhs, rhs) and len(a) == len(b) == 4
+        rearranged = symbolic_bound.geometric_mean_rearrangement(4)
+        a, b = rearranged.symbols["a"], rearranged.symbols["b"]
+        assert S.equal_positive(rearranged.lhs, rearranged.rhs)
+        assert len(a) == len(b) == 4
 
-        lhs, rhs, sym = S.exponent_collapse()
-        assert S.equal_positive(lhs, rhs) and set(sym) == {
-            "L",
-            "x",
-            "y",
-            "nu",
-            "l",
-        }
+        collapsed = symbolic_bound.collapsed_exponents()
+        sym = collapsed.symbols
+        assert S.equal_positive(collapsed.lhs, collapsed.rhs)
+        assert set(sym) == {"L", "x", "y", "nu", "l"}
         assert (sym["L"], sym["x"], sym["y"], sym["nu"]) == tuple(
-            getattr(S.construction_scalars(), k) for k in ("L", "x", "y", "nu")
+            getattr(symbolic_construction.construction_scalars(), k)
+            for k in ("L", "x", "y", "nu")
         )
 
-        d = S.kron_trace_identity(2, 2, 3, 2, n=2)
-        assert set(d) == {
-            "per_sample",
-            "trace_data",
-            "trace_kron",
-            "frobenius",
-            "A",
-            "B",
-            "X",
-            "Y",
-            "xs",
-            "ys",
-        }
-        assert sp.expand(d["per_sample"] - d["trace_data"]) == 0
-        assert sp.expand(d["trace_kron"] - d["frobenius"]) == 0
-        assert sp.expand(d["trace_data"] - d["frobenius"]) != 0
+        data = symbolic_kronecker.regularizer_trace(2, 2, 3, 2, n=2)
+        factored = symbolic_kronecker.kronecker_trace_factorization(2, 2, 3, 2)
+        assert {"A", "B", "xs", "ys"} <= set(data.symbols)
+        assert {"X", "Y"} <= set(factored.symbols)
+        assert sp.expand(data.lhs - data.rhs) == 0
+        assert sp.expand(factored.lhs - factored.rhs) == 0
+        assert sp.expand(data.rhs - factored.rhs) != 0
 
-        w = S.whitening_identities(
-            2, 1
-        )  # small: the identities themselves are tested in test_symbolic_kronecker
-        assert set(w) == {"prediction", "sample", "moment", "symbols"}
-        assert set(w["symbols"]) == {"X", "Y", "W", "x", "y"}
-        assert sp.cancel(w["prediction"][0] - w["prediction"][1]) == 0
-        for key in ("sample", "moment"):
-            lhs, rhs = w[key]
-            assert (lhs - rhs).applyfunc(sp.cancel).is_zero_matrix, key
+        # small: the identities themselves are tested in test_symbolic_kronecker
+        prediction = symbolic_kronecker.whitened_prediction(2, 1)
+        assert set(prediction.symbols) == {"X", "Y", "W", "x", "y"}
+        assert sp.cancel(prediction.lhs - prediction.rhs) == 0
+        for make in (
+            symbolic_kronecker.whitened_sample,
+            symbolic_kronecker.whitened_moment,
+        ):
+            ident = make(2, 1)
+            assert (
+                (ident.lhs - ident.rhs).applyfunc(sp.cancel).is_zero_matrix
+            ), make.__name__
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: S.lagrange_identity(0), "m must be an integer >= 1, got 0"),
         (
-            lambda: S.frobenius_nuclear_certificate_2x2(
+            lambda: certificates.cauchy_schwarz_certificate(0),
+            "m must be an integer >= 1, got 0",
+        ),
+        (
+            lambda: certificates.frobenius_nuclear_certificate(
                 sp.eye(2), sp.eye(2), 0
             ),
             "sign must be +1 or -1, got 0",
         ),
         (
-            lambda: S.rearrangement_identity(1),
+            lambda: symbolic_bound.geometric_mean_rearrangement(1),
             "L must be an integer >= 2, got 1",
         ),
         (
-            lambda: S.kron_trace_identity(1, 1, 1, 1, 4),
+            lambda: symbolic_kronecker.regularizer_trace(1, 1, 1, 1, 4),
             "n must be at most 3, got 4",
         ),
         (
-            lambda: S.kron_trace_identity(2, 2, 2, 4),
+            lambda: symbolic_kronecker.regularizer_trace(2, 2, 2, 4),
             "dL must be at most 3, got 4",
         ),
         (
-            lambda: S.whitening_identities(0, 2),
+            lambda: symbolic_kronecker.whitened_prediction(0, 2),
             "d0 must be an integer >= 1, got 0",
         ),
     ],
 )
-def test_deprecated_aliases_keep_their_errors(call, message):
+def test_the_checks_behind_the_former_aliases_keep_their_errors(call, message):
     with pytest.raises(ValueError) as info:
         call()
     assert str(info.value) == message
-
-
-def test_deprecated_aliases_say_so():
-    for name in S._DEPRECATED:
-        assert (
-            "Deprecated alias of" in getattr(S, name).__doc__.splitlines()[0]
-        ), name

@@ -20,7 +20,11 @@ import sympy as sp
 
 import dlnlib
 from dlnlib import book, training
+from dlnlib import certificates as C
 from dlnlib import symbolic as S
+from dlnlib import symbolic_bound as SB
+from dlnlib import symbolic_construction as SC
+from dlnlib import symbolic_kronecker as K
 from dlnlib.construction import (
     balanced_factorization,
     gauge_transform,
@@ -164,8 +168,8 @@ def test_integer_accepts_integral_numbers(good):
 
 def test_integer_rejects_booleans_even_where_their_value_is_in_range():
     check_boundary(
-        lambda: S.lagrange_identity(1),
-        lambda: S.lagrange_identity(True),
+        lambda: C.cauchy_schwarz_certificate(1),
+        lambda: C.cauchy_schwarz_certificate(True),
         lit("m must be an integer >= 1, got True"),
     )
     xs, ys = np.eye(2)[[0, 0, 1, 1]], np.eye(2)[[0, 1, 0, 1]]
@@ -180,13 +184,13 @@ def test_integer_rejects_booleans_even_where_their_value_is_in_range():
 
 def test_integer_upper_bound():
     check_boundary(
-        lambda: S.hurwitz_certificate(8),
-        lambda: S.hurwitz_certificate(9),
+        lambda: C.hurwitz_certificate(8),
+        lambda: C.hurwitz_certificate(9),
         lit("n must be at most 8, got 9"),
     )
     check_boundary(
-        lambda: S.hurwitz_certificate(2),
-        lambda: S.hurwitz_certificate(1),
+        lambda: C.hurwitz_certificate(2),
+        lambda: C.hurwitz_certificate(1),
         lit("n must be an integer >= 2, got 1"),
     )
 
@@ -1883,7 +1887,7 @@ def test_unconverged_run_warns_naming_the_seeds(tiny):
 def sym_cases():
     x = sp.symbols("x1:10")
     A22 = S.symbol_matrix("A", 2, 2)
-    cert = S.hurwitz_certificate(3)
+    cert = C.hurwitz_certificate(3)
     return [
         # (accepted, rejected, message)
         (
@@ -1912,92 +1916,92 @@ def sym_cases():
             "M must be an explicit sympy Matrix, got list",
         ),
         (
-            lambda: S.symmetrize(x[0], x[:1]),
-            lambda: S.symmetrize(x[0], ()),
+            lambda: C.symmetrize(x[0], x[:1]),
+            lambda: C.symmetrize(x[0], ()),
             "need between 1 and 8 variables, got 0",
         ),
         (
-            lambda: S.symmetrize(x[0] * x[7], x[:8]),
-            lambda: S.symmetrize(x[0], x[:9]),
+            lambda: C.symmetrize(x[0] * x[7], x[:8]),
+            lambda: C.symmetrize(x[0], x[:9]),
             "need between 1 and 8 variables, got 9",
         ),
         (
-            lambda: S.symmetrize(x[0] ** 2, x[:1]),
-            lambda: S.symmetrize(sp.sqrt(x[0]), x[:1]),
+            lambda: C.symmetrize(x[0] ** 2, x[:1]),
+            lambda: C.symmetrize(sp.sqrt(x[0]), x[:1]),
             "expr is not a polynomial in (x1,): ",
         ),
         (
-            lambda: S.hurwitz_certificate(8),
-            lambda: S.hurwitz_certificate(True),
+            lambda: C.hurwitz_certificate(8),
+            lambda: C.hurwitz_certificate(True),
             "n must be an integer >= 2, got True",
         ),
         (
-            lambda: S.verify_amgm_certificate(cert),
-            lambda: S.verify_amgm_certificate("cert"),
+            lambda: C.verify_amgm_certificate(cert),
+            lambda: C.verify_amgm_certificate("cert"),
             "cert must be an AMGMCertificate, got str",
         ),
         (
-            lambda: S.verify_amgm_certificate(cert),
-            lambda: S.verify_amgm_certificate(
+            lambda: C.verify_amgm_certificate(cert),
+            lambda: C.verify_amgm_certificate(
                 _replace(cert, cofactors=cert.cofactors[:1])
             ),
             "2 bases but 1 cofactors",
         ),
         (
-            lambda: S.verify_amgm_certificate(cert),
-            lambda: S.verify_amgm_certificate(
+            lambda: C.verify_amgm_certificate(cert),
+            lambda: C.verify_amgm_certificate(
                 _replace(cert, bases=cert.bases * 2)
             ),
             "4 bases but 2 cofactors",
         ),
         (
-            lambda: S.lagrange_identity(1),
-            lambda: S.lagrange_identity(0),
+            lambda: C.cauchy_schwarz_certificate(1),
+            lambda: C.cauchy_schwarz_certificate(0),
             "m must be an integer >= 1, got 0",
         ),
         (
-            lambda: S.lagrange_identity(12),
-            lambda: S.lagrange_identity(13),
+            lambda: C.cauchy_schwarz_certificate(12),
+            lambda: C.cauchy_schwarz_certificate(13),
             "m must be at most 12, got 13",
         ),
         (
-            lambda: S.nuclear_norm_2x2(A22),
-            lambda: S.nuclear_norm_2x2(sp.Matrix([[1, 2, 3]])),
+            lambda: C.nuclear_norm_2x2(A22),
+            lambda: C.nuclear_norm_2x2(sp.Matrix([[1, 2, 3]])),
             "M must be an explicit 2 x 2 sympy Matrix, got (1, 3)",
         ),
         (
-            lambda: S.nuclear_norm_2x2(A22),
-            lambda: S.nuclear_norm_2x2(np.eye(2)),
+            lambda: C.nuclear_norm_2x2(A22),
+            lambda: C.nuclear_norm_2x2(np.eye(2)),
             "M must be an explicit 2 x 2 sympy Matrix, got (2, 2)",
         ),
         (
-            lambda: S.nuclear_norm_2x2(A22),
-            lambda: S.nuclear_norm_2x2([[1, 0], [0, 1]]),
+            lambda: C.nuclear_norm_2x2(A22),
+            lambda: C.nuclear_norm_2x2([[1, 0], [0, 1]]),
             "M must be an explicit 2 x 2 sympy Matrix, got list",
         ),
         (
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, A22, 1),
-            lambda: S.frobenius_nuclear_certificate_2x2(sp.eye(3), A22, 1),
+            lambda: C.frobenius_nuclear_certificate(A22, A22, 1),
+            lambda: C.frobenius_nuclear_certificate(sp.eye(3), A22, 1),
             "A must be an explicit 2 x 2 sympy Matrix",
         ),
         (
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, A22, -1),
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, np.eye(2), 1),
+            lambda: C.frobenius_nuclear_certificate(A22, A22, -1),
+            lambda: C.frobenius_nuclear_certificate(A22, np.eye(2), 1),
             "B must be an explicit 2 x 2 sympy Matrix",
         ),
         (
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, A22, -1),
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, A22, 0),
+            lambda: C.frobenius_nuclear_certificate(A22, A22, -1),
+            lambda: C.frobenius_nuclear_certificate(A22, A22, 0),
             "sign must be +1 or -1, got 0",
         ),
         (
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, A22, 1),
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, A22, True),
+            lambda: C.frobenius_nuclear_certificate(A22, A22, 1),
+            lambda: C.frobenius_nuclear_certificate(A22, A22, True),
             "sign must be +1 or -1, got True",
         ),
         (
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, A22, 1),
-            lambda: S.frobenius_nuclear_certificate_2x2(A22, A22, 2),
+            lambda: C.frobenius_nuclear_certificate(A22, A22, 1),
+            lambda: C.frobenius_nuclear_certificate(A22, A22, 2),
             "sign must be +1 or -1, got 2",
         ),
         (
@@ -2011,13 +2015,13 @@ def sym_cases():
             "Q must be an explicit sympy Matrix, got int",
         ),
         (
-            lambda: S.rearrangement_identity(2),
-            lambda: S.rearrangement_identity(1),
+            lambda: SB.geometric_mean_rearrangement(2),
+            lambda: SB.geometric_mean_rearrangement(1),
             "L must be an integer >= 2, got 1",
         ),
         (
-            lambda: S.rearrangement_identity(16),
-            lambda: S.rearrangement_identity(17),
+            lambda: SB.geometric_mean_rearrangement(16),
+            lambda: SB.geometric_mean_rearrangement(17),
             "L must be at most 16, got 17",
         ),
         (
@@ -2031,139 +2035,139 @@ def sym_cases():
             "rhs must be a sympy expression, got float",
         ),
         (
-            lambda: S.construction_scalars(2),
-            lambda: S.construction_scalars(1),
+            lambda: SC.construction_scalars(2),
+            lambda: SC.construction_scalars(1),
             "depth L must be an integer >= 2, got 1",
         ),
         (
-            lambda: S.construction_scalars(3),
-            lambda: S.construction_scalars(sp.Rational(5, 2)),
+            lambda: SC.construction_scalars(3),
+            lambda: SC.construction_scalars(sp.Rational(5, 2)),
             "depth L must be an integer >= 2, got 5/2",
         ),
         (
-            lambda: S.construction_scalars(3, x=sp.Rational(1, 10**9)),
-            lambda: S.construction_scalars(3, x=0),
+            lambda: SC.construction_scalars(3, x=sp.Rational(1, 10**9)),
+            lambda: SC.construction_scalars(3, x=0),
             "x must be positive, got 0",
         ),
         (
-            lambda: S.construction_scalars(3, y=sp.Symbol("y")),
-            lambda: S.construction_scalars(3, y=-1),
+            lambda: SC.construction_scalars(3, y=sp.Symbol("y")),
+            lambda: SC.construction_scalars(3, y=-1),
             "y must be positive, got -1",
         ),
         (
-            lambda: S.construction_scalars(3, nu=1),
-            lambda: S.construction_scalars(
+            lambda: SC.construction_scalars(3, nu=1),
+            lambda: SC.construction_scalars(
                 3, nu=-sp.Symbol("p", positive=True)
             ),
             "nu must be positive, got -p",
         ),
         (
-            lambda: S.construction_partial_norms(1, 3, 1, 1, 1, 1, 1),
-            lambda: S.construction_partial_norms(0, 3, 1, 1, 1, 1, 1),
+            lambda: SC.construction_partial_norms(1, 3, 1, 1, 1, 1, 1),
+            lambda: SC.construction_partial_norms(0, 3, 1, 1, 1, 1, 1),
             "split position l must be an integer in 1..L-1 = 1..2, got 0",
         ),
         (
-            lambda: S.construction_partial_norms(2, 3, 1, 1, 1, 1, 1),
-            lambda: S.construction_partial_norms(3, 3, 1, 1, 1, 1, 1),
+            lambda: SC.construction_partial_norms(2, 3, 1, 1, 1, 1, 1),
+            lambda: SC.construction_partial_norms(3, 3, 1, 1, 1, 1, 1),
             "split position l must be an integer in 1..L-1 = 1..2, got 3",
         ),
         (
-            lambda: S.construction_partial_norms(1, 2, 1, 1, 1, 1, 1),
-            lambda: S.construction_partial_norms(
+            lambda: SC.construction_partial_norms(1, 2, 1, 1, 1, 1, 1),
+            lambda: SC.construction_partial_norms(
                 sp.Rational(3, 2), 3, 1, 1, 1, 1, 1
             ),
             "split position l must be an integer in 1..L-1 = 1..2, got 3/2",
         ),
         (
-            lambda: S.construction_partial_norms(1, 2, 1, 1, 1, 1, 1),
-            lambda: S.construction_partial_norms(1, 1, 1, 1, 1, 1, 1),
+            lambda: SC.construction_partial_norms(1, 2, 1, 1, 1, 1, 1),
+            lambda: SC.construction_partial_norms(1, 1, 1, 1, 1, 1, 1),
             "depth L must be an integer >= 2, got 1",
         ),
         (
-            lambda: S.construction_terms(2, 1, 1, 1, 1, 1, 1, 1),
-            lambda: S.construction_terms(1, 1, 1, 1, 1, 1, 1, 1),
+            lambda: SC.construction_terms(2, 1, 1, 1, 1, 1, 1, 1),
+            lambda: SC.construction_terms(1, 1, 1, 1, 1, 1, 1, 1),
             "depth L must be an integer >= 2, got 1",
         ),
         (
-            lambda: S.rational_semi_orthogonal(1, 1),
-            lambda: S.rational_semi_orthogonal(0, 1),
+            lambda: SC.rational_semi_orthogonal(1, 1),
+            lambda: SC.rational_semi_orthogonal(0, 1),
             "m must be an integer >= 1, got 0",
         ),
         (
-            lambda: S.rational_semi_orthogonal(3, 1),
-            lambda: S.rational_semi_orthogonal(4, 1),
+            lambda: SC.rational_semi_orthogonal(3, 1),
+            lambda: SC.rational_semi_orthogonal(4, 1),
             "m must be at most 3, got 4",
         ),
         (
-            lambda: S.rational_semi_orthogonal(2, 2),
-            lambda: S.rational_semi_orthogonal(2, 3),
+            lambda: SC.rational_semi_orthogonal(2, 2),
+            lambda: SC.rational_semi_orthogonal(2, 3),
             "r must be at most 2, got 3",
         ),
         (
-            lambda: S.rational_semi_orthogonal(2, 1),
-            lambda: S.rational_semi_orthogonal(2, 0),
+            lambda: SC.rational_semi_orthogonal(2, 1),
+            lambda: SC.rational_semi_orthogonal(2, 0),
             "r must be an integer >= 1, got 0",
         ),
         (
-            lambda: S.rational_semi_orthogonal(2, 1, "u"),
-            lambda: S.rational_semi_orthogonal(2, 1, ""),
+            lambda: SC.rational_semi_orthogonal(2, 1, "u"),
+            lambda: SC.rational_semi_orthogonal(2, 1, ""),
             "name must be a nonempty string, got ''",
         ),
         (
-            lambda: S.generic_construction((1, 4, 1), 1),
-            lambda: S.generic_construction((1, 5, 1), 1),
+            lambda: SC.generic_construction((1, 4, 1), 1),
+            lambda: SC.generic_construction((1, 5, 1), 1),
             "every width d_i must be at most 4, got 5",
         ),
         (
-            lambda: S.generic_construction((1, 1, 1), 1),
-            lambda: S.generic_construction((1, 0, 1), 1),
+            lambda: SC.generic_construction((1, 1, 1), 1),
+            lambda: SC.generic_construction((1, 0, 1), 1),
             "every width d_i must be an integer >= 1, got 0",
         ),
         (
-            lambda: S.generic_construction((1, 1, 1), 1),
-            lambda: S.generic_construction(3, 1),
+            lambda: SC.generic_construction((1, 1, 1), 1),
+            lambda: SC.generic_construction(3, 1),
             "widths must be a sequence of integers (d_0, ..., d_L), got 3",
         ),
         (
-            lambda: S.generic_construction((1, 1, 1), 1),
-            lambda: S.generic_construction((1, 1), 1),
+            lambda: SC.generic_construction((1, 1, 1), 1),
+            lambda: SC.generic_construction((1, 1), 1),
             "widths (d_0, ..., d_L) must describe a depth 2 <= L <= 12, got 1",
         ),
         (
-            lambda: S.generic_construction((1,) * 13, 1),
-            lambda: S.generic_construction((1,) * 14, 1),
+            lambda: SC.generic_construction((1,) * 13, 1),
+            lambda: SC.generic_construction((1,) * 14, 1),
             "widths (d_0, ..., d_L) must describe a depth 2 <= L <= 12, got 13",
         ),
         (
-            lambda: S.generic_construction((1, 1, 1), 1),
-            lambda: S.generic_construction((1, 1, 1), 0),
+            lambda: SC.generic_construction((1, 1, 1), 1),
+            lambda: SC.generic_construction((1, 1, 1), 0),
             "rank must be an integer >= 1, got 0",
         ),
         (
-            lambda: S.generic_construction((2, 2, 2), 2),
-            lambda: S.generic_construction((2, 2, 1, 2), 2),
+            lambda: SC.generic_construction((2, 2, 2), 2),
+            lambda: SC.generic_construction((2, 2, 1, 2), 2),
             "width d_2 = 1 is below the rank r = 2: the construction needs every d_i >= r",
         ),
         (
-            lambda: S.generic_construction((2, 2, 2), 2),
-            lambda: S.generic_construction((1, 2, 2), 2),
+            lambda: SC.generic_construction((2, 2, 2), 2),
+            lambda: SC.generic_construction((1, 2, 2), 2),
             "width d_0 = 1 is below the rank r = 2: the construction needs every d_i >= r",
         ),
         (
-            lambda: S.verify_generic_construction(
-                S.generic_construction((1, 1, 1), 1)
+            lambda: SC.verify_generic_construction(
+                SC.generic_construction((1, 1, 1), 1)
             ),
-            lambda: S.verify_generic_construction("gc"),
+            lambda: SC.verify_generic_construction("gc"),
             "gc must be a GenericConstruction, got str",
         ),
         (
-            lambda: S.whitening_identities(3, 1),
-            lambda: S.whitening_identities(4, 1),
+            lambda: K.whitened_prediction(3, 1),
+            lambda: K.whitened_prediction(4, 1),
             "d0 must be at most 3, got 4",
         ),
         (
-            lambda: S.whitening_identities(1, 3),
-            lambda: S.whitening_identities(1, 0),
+            lambda: K.whitened_prediction(1, 3),
+            lambda: K.whitened_prediction(1, 0),
             "dL must be an integer >= 1, got 0",
         ),
     ]
@@ -2182,7 +2186,7 @@ def test_symbolic_checks(case):
 
 
 @pytest.mark.parametrize("position", range(5))
-def test_kron_trace_identity_sizes(position):
+def test_regularizer_trace_sizes(position):
     names = "d0 k0 kL dL n".split()
     for good, bad, message in [
         (3, 4, f"{names[position]} must be at most 3, got 4"),
@@ -2190,10 +2194,11 @@ def test_kron_trace_identity_sizes(position):
     ]:
         args = [1] * 5
         args[position] = good
-        S.kron_trace_identity(*args)
+        K.regularizer_trace(*args)
+        K.kronecker_trace_factorization(*args[:4])
         args[position] = bad
         with pytest.raises(ValueError, match=lit(message)):
-            S.kron_trace_identity(*args)
+            K.regularizer_trace(*args)
 
 
 # --- known numerical weaknesses -------------------------------------------------------------------
