@@ -1,10 +1,12 @@
-"""Book mechanics: checked claims, glued numbers, timing and the figure style.
+"""Book mechanics: claims and their ledger, tables, glued numbers, timing and the figure style.
 
 Nothing here is mathematics. These are the few lines every chapter would
-otherwise repeat (d2l keeps them in its package for the same reason): a claim
-check that says in words what failed, rounding before a number is glued into
-the prose (so that reruns glue the same text), a timer whose printed line the
-test suite knows to ignore, and one matplotlib style for every figure.
+otherwise repeat (d2l keeps them in its package for the same reason): the
+results layer (:class:`Claims` states a claim, checks it, shows its verdict
+once and lists it in the page's ledger; :class:`Table` is a captioned,
+numbered table), rounding before a number is glued into the prose (so that
+reruns glue the same text), a timer whose printed line the test suite knows to
+ignore, and one matplotlib style for every figure.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import html
 import os
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,8 +25,6 @@ __all__ = [
     "MODE_VARIABLE",
     "STYLE",
     "Timer",
-    "check",
-    "check_refuses",
     "claims_mode",
     "coordinate_nudges",
     "fill",
@@ -35,7 +35,6 @@ __all__ = [
     "glue_percent",
     "glue_text",
     "plain_text",
-    "print_table",
     "require",
     "rounded",
     "subplots",
@@ -99,86 +98,6 @@ def require(condition, message: str) -> None:
     """
     if not bool(condition):
         raise ValueError(f"parameter out of range: {message}")
-
-
-def check(condition, claim: str) -> None:
-    """Stop the notebook with a sentence when a claim of the prose fails.
-
-    Parameters
-    ----------
-    condition : bool or array_like of bool
-        The claim's test; an array must hold everywhere.
-    claim : str
-        The claim in words, with the numbers that were measured, e.g.
-        ``f"label noise ends within 10 % of the optimum: got {ratio:.3g}"``.
-
-    Raises
-    ------
-    ClaimError
-        (an :class:`AssertionError`) with the message
-        ``"claim failed: " + claim`` when ``condition`` is not true
-        everywhere.
-
-    Examples
-    --------
-    >>> check(1 + 1 == 2, "arithmetic works")
-    >>> check([True, False], "every chain converged")
-    Traceback (most recent call last):
-    ...
-    dlnlib.book.ClaimError: claim failed: every chain converged
-    """
-    if not bool(np.all(condition)):
-        raise ClaimError(f"claim failed: {claim}")
-
-
-class check_refuses:
-    """A claim that a call is refused: the block must raise ``error``.
-
-    Used as a context manager, like ``pytest.raises``; the refusal's message
-    is kept in :attr:`message` for the prose to show.
-
-    Parameters
-    ----------
-    claim : str
-        What must be refused, in words, e.g.
-        ``"a hidden width below the rank is refused"``.
-    error : type, optional
-        The exception the block must raise (``ValueError`` by default); any
-        other exception passes through unchanged.
-
-    Raises
-    ------
-    ClaimError
-        ``"claim failed: " + claim`` when the block raises nothing.
-
-    Examples
-    --------
-    >>> with check_refuses("a negative square root is refused") as refusal:
-    ...     raise ValueError("no real root")
-    >>> refusal.message
-    'no real root'
-    >>> with check_refuses("a negative square root is refused"):
-    ...     pass
-    Traceback (most recent call last):
-    ...
-    dlnlib.book.ClaimError: claim failed: a negative square root is refused
-    """
-
-    def __init__(self, claim: str, error: type = ValueError):
-        self.claim, self.error = claim, error
-        #: The message of the exception that refused the call.
-        self.message: str | None = None
-
-    def __enter__(self) -> check_refuses:
-        return self
-
-    def __exit__(self, kind, exc, tb) -> bool:
-        if kind is None:
-            raise ClaimError(f"claim failed: {self.claim}")
-        if issubclass(kind, self.error):
-            self.message = str(exc)
-            return True
-        return False
 
 
 def _glue(name: str, value) -> None:
@@ -405,41 +324,6 @@ def _cell(value, spec) -> str:
     if callable(spec):
         return spec(value)
     return format(value, spec)
-
-
-def print_table(
-    header: Sequence[str],
-    rows: Iterable[Sequence],
-    formats: Sequence[str] | None = None,
-) -> None:
-    """Print rows as a right-aligned text table.
-
-    Parameters
-    ----------
-    header : sequence of str
-        Column titles.
-    rows : iterable of sequences
-        One entry per column; strings are printed as they are.
-    formats : sequence of str or callable, optional
-        A format spec (or a function returning text, such as :func:`fmt`)
-        per column for the non-string entries (default ``".4g"``).
-
-    Examples
-    --------
-    >>> print_table(["L", "ratio"], [(2, 1.0312), (3, 1.00071)], ["d", ".4f"])
-    L  ratio
-    2 1.0312
-    3 1.0007
-    """
-    formats = list(formats) if formats is not None else [".4g"] * len(header)
-    body = [[_cell(v, f) for v, f in zip(row, formats)] for row in rows]
-    widths = [
-        max(len(h), *(len(r[k]) for r in body)) if body else len(h)
-        for k, h in enumerate(header)
-    ]
-    print(" ".join(h.rjust(w) for h, w in zip(header, widths)))
-    for r in body:
-        print(" ".join(v.rjust(w) for v, w in zip(r, widths)))
 
 
 # --- the results layer: claims, their verdicts, the ledger and tables ----------------------------

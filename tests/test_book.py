@@ -41,22 +41,6 @@ def test_coordinate_nudges_leave_the_weights_alone_and_reject_bad_steps():
             list(book.coordinate_nudges(weights, h))
 
 
-def test_check_refuses_keeps_the_message_and_fails_without_a_refusal():
-    with book.check_refuses("a bad width is refused") as refusal:
-        raise ValueError("hidden width 1 is below rank 2")
-    assert refusal.message == "hidden width 1 is below rank 2"
-    with pytest.raises(book.ClaimError, match="claim failed: nothing raised"):
-        with book.check_refuses("nothing raised"):
-            pass
-    # another kind of error is not a refusal: it passes through
-    with pytest.raises(TypeError, match="not a refusal"):
-        with book.check_refuses("a bad width is refused"):
-            raise TypeError("not a refusal")
-    with book.check_refuses("overflow refused", FloatingPointError) as r:
-        raise FloatingPointError("diverged")
-    assert r.message == "diverged"
-
-
 @pytest.fixture
 def shown(monkeypatch):
     """The objects a claim or a table hands to IPython's display, in order."""

@@ -962,15 +962,16 @@ def test_book_require_and_check():
         ValueError, match=lit("parameter out of range: positive")
     ):
         book.require(np.float64(-1.0) > 0, "positive")
-    book.check(np.ones(3) > 0, "all positive")
+    claims = book.Claims("t", mode="strict")
+    claims.check("all positive", np.ones(3) > 0)
     with pytest.raises(
         book.ClaimError, match=lit("claim failed: every chain converged")
     ):
-        book.check([True, False], "every chain converged")
+        claims.check("every chain converged", np.array([True, False]))
     with pytest.raises(
         AssertionError, match=lit("claim failed: empty is not true")
     ):
-        book.check(False, "empty is not true")
+        claims.check("empty is not true", False)
 
 
 # --- kronecker ----------------------------------------------------------------------------------

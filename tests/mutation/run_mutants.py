@@ -77,7 +77,7 @@ FIRST = [
     "test_factorizations.py",
 ]
 #: Test files that check the book, not dlnlib (they need the notebooks, which are not copied).
-SKIP = ["test_notebook_conventions.py"]
+SKIP = ["test_notebook_conventions.py", "test_claims_modes.py"]
 
 
 @dataclass(frozen=True)
@@ -851,10 +851,46 @@ MUTANTS = [
         "numpy booleans never fail",
     ),
     M(
-        "book.check",
-        "if not bool(np.all(condition)):",
-        "if not bool(condition):",
+        "book.claims.array",
+        "return bool(values.all())",
+        "return bool(values.any())",
         "an array claim true if any entry is",
+    ),
+    M(
+        "book.claims.strict",
+        'if self.mode == "strict":',
+        'if self.mode == "reader":',
+        "strict and reader mode swapped: a failed claim stops a reader, not the tests",
+    ),
+    M(
+        "book.claims.undecided",
+        'if holds is None:  # sympy\'s "cannot decide", e.g. ``expr.is_positive``\n        return False',
+        'if holds is None:  # sympy\'s "cannot decide", e.g. ``expr.is_positive``\n        return True',
+        "sympy's undecided counted as a proof",
+    ),
+    M(
+        "book.claims.empty",
+        "if values.size == 0:",
+        "if values.size < 0:",
+        "an empty array passes as a claim that holds",
+    ),
+    M(
+        "book.claims.rerun",
+        "self.records[k] = record\n                break",
+        "self.records.append(record)\n                break",
+        "a rerun cell lists its claim twice",
+    ),
+    M(
+        "book.fill.tex_argument",
+        "(?<![A-Za-z])\\{(?P<name>",
+        "(?<![$])\\{(?P<name>",
+        "TeX arguments such as \\operatorname{tr} filled as numbers",
+    ),
+    M(
+        "book.myst_cell.heading",
+        'if text[0] in "#>+*-":',
+        'if text[0] in ">+*-":',
+        "a cell starting with # becomes a heading in the MyST table",
     ),
     M(
         "book.coordinate_nudges.sign",
@@ -875,15 +911,15 @@ MUTANTS = [
         "the caller's weights nudged in place",
     ),
     M(
-        "book.check_refuses.kind",
-        "if issubclass(kind, self.error):",
-        "if issubclass(kind, Exception):",
+        "book.claims.refuses.kind",
+        "if kind is not None and not issubclass(kind, self.error):",
+        "if kind is not None and not issubclass(kind, Exception):",
         "any exception counts as a refusal",
     ),
     M(
-        "book.check_refuses.default",
-        "def __init__(self, claim: str, error: type = ValueError):",
-        "def __init__(self, claim: str, error: type = Exception):",
+        "book.claims.refuses.default",
+        "self, text: str, error: type = ValueError, *, glue=(), **numbers",
+        "self, text: str, error: type = Exception, *, glue=(), **numbers",
         "by default any exception counts as a refusal",
     ),
     # --- symbolic (any of dlnlib/symbolic*.py, dlnlib/certificates.py) --------------------------------
@@ -980,8 +1016,8 @@ MUTANTS = [
     ),
     M(
         "book.glue_excess.percent",
-        "return glue_number(name, 100 * float(excess), digits)",
-        "return glue_number(name, float(excess), digits)",
+        "glue_number(name, 100 * float(excess), digits)",
+        "glue_number(name, float(excess), digits)",
         "excess glued as a fraction, not in percent",
     ),
 ]
