@@ -10,6 +10,8 @@ One module per idea, named after the math:
 - :mod:`dlnlib.construction`: the factorization that attains the bound;
 - :mod:`dlnlib.kronecker`: the Kronecker assumption on the data and how far data are from it;
 - :mod:`dlnlib.problems`: seeded sensing and completion problems for the training runs;
+- :mod:`dlnlib.descent`: gradient descent on stacked chains (start, step, divergence), shared by
+  the two training modules below;
 - :mod:`dlnlib.training`: label-noise gradient descent, one chain or many batched;
 - :mod:`dlnlib.drift`: the drift of label-noise gradient descent along the interpolating set;
 - :mod:`dlnlib.convex`: the minimum (weighted) nuclear-norm interpolant, with cvxpy;

@@ -29,33 +29,34 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks
-from ._batched import _measure, _Network, _step
-from ._chains import _Config, _resolve, _seed_list
+from ._chains import _Config, _resolve
+from .descent import (
+    _check_residuals,
+    _diverged,
+    _explosion_threshold,
+    _gradient_steps,
+    _measure,
+    _Network,
+    _starting_weights,
+    _step,
+    _streams,
+)
 
 __all__ = [
-    "DivergenceError",
     "History",
     "TrainingRun",
-    "init_weights",
     "label_noise_sgd",
 ]
 
 #: Label-noise entries drawn per block (the block length in steps adapts to chains x samples;
 #: it does not change the numbers drawn, only the memory used).
 _NOISE_ENTRIES = 1 << 19
-#: A chain diverged once its squared residual exceeds this factor times that of the zero network.
-_EXPLOSION = 1e12
 #: A chain diverged once an entry of a layer exceeds this factor times the largest initial entry.
 _WEIGHT_EXPLOSION = 1e8
 #: The noise-free phase checks convergence every this many steps.
 _FINAL_CHECK = 100
 #: Largest number of Gauss-Newton steps that finish a chain gradient descent left short of final_tol.
 _POLISH_STEPS = 20
-
-
-class DivergenceError(FloatingPointError):
-    """Training diverged: the weights or the residuals became non-finite or exploded."""
 
 
 @dataclass(frozen=True)
@@ -147,86 +148,6 @@ class TrainingRun:
         return self.end_to_end.ndim == 3
 
 
-def _streams(
-    seed: int,
-) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
-    """Independent generators for the initialization, the label noise and the mini-batches."""
-    init, noise, batch = np.random.SeedSequence(seed).spawn(3)
-    return (
-        np.random.default_rng(init),
-        np.random.default_rng(noise),
-        np.random.default_rng(batch),
-    )
-
-
-def init_weights(
-    dims, init_scale: float = 1.0, seed: int = 0
-) -> list[np.ndarray]:
-    """The random initialization used by :func:`label_noise_sgd`.
-
-    Book: used in :doc:`/chapters/experiments`.
-
-    Layer ``W_l`` (shape ``(d_{l-1}, d_l)``) has i.i.d. entries
-
-    .. math:: (W_l)_{jk} \\sim \\mathcal N\\Big(0, \\frac{s^{2/L}}{\\sqrt{d_{l-1} d_l}}\\Big),
-              \\qquad s = \\text{init\\_scale},
-
-    so that every entry of ``W~ = W_1 ... W_L`` has variance
-    ``s^2 / sqrt(d_0 d_L)``: ``E ||W~||_F^2 = s^2 sqrt(d_0 d_L)``, and for a
-    square network ``||W~||`` (operator norm) is of order ``2 s``. Every layer
-    gets the same share ``s^{1/L}`` of the scale. ``init_scale = 1`` is the
-    "large" initialization of the experiments; small values approach the
-    regime of implicit low-rank bias from vanishing initialization.
-
-    Parameters
-    ----------
-    dims : sequence of int
-        ``(d_0, ..., d_L)``, ``L >= 2``.
-    init_scale : float, optional
-        ``s > 0`` above.
-    seed : int, optional
-        The chain's seed; the draws come from the first of three child
-        streams of ``numpy.random.SeedSequence(seed)``.
-
-    Returns
-    -------
-    list of ndarray
-        ``[W_1, ..., W_L]``.
-
-    Raises
-    ------
-    ValueError
-        If ``dims`` is invalid or ``init_scale`` is not a positive finite number.
-    """
-    d = _checks.dims_tuple(dims)
-    s = _checks.positive(init_scale, "init_scale")
-    seeds, _ = _seed_list(seed)
-    rng = _streams(seeds[0])[0]
-    L = len(d) - 1
-    return [
-        rng.standard_normal((d[l], d[l + 1]))
-        * (s ** (1.0 / L) / (d[l] * d[l + 1]) ** 0.25)
-        for l in range(L)
-    ]
-
-
-def _diverged(
-    step: int,
-    chain_seeds,
-    bad: np.ndarray,
-    lrs: np.ndarray,
-    phase: str,
-    function: str = "label_noise_sgd",
-) -> DivergenceError:
-    chains = np.flatnonzero(bad)[:5]
-    which = ", ".join(str(chain_seeds[c]) for c in chains)
-    lr = float(np.max(lrs[chains])) if chains.size else float(np.max(lrs))
-    return DivergenceError(
-        f"{function} diverged at step {step} ({phase}) for seed(s) {which}: the residuals became "
-        f"non-finite or exploded with lr = {lr:g}; try a smaller learning rate (e.g. lr = {lr / 4:g})"
-    )
-
-
 # ---------------------------------------------------------------------------
 # label_noise_sgd, in phases: resolve the arguments per chain, the noisy phase,
 # the noise-free phase, and the packaging of the run
@@ -242,62 +163,6 @@ class _Record(NamedTuple):
     singular_values: np.ndarray  # (C, min(d_0, d_L))
     R: np.ndarray  # (C,)
     weights: tuple  # copies of the layers, (C, d_{l-1}, d_l) each
-
-
-def _starting_weights(
-    cfg: _Config, init_scale, initial_weights
-) -> list[np.ndarray]:
-    """The stacked layers ``(C, d_{l-1}, d_l)`` the chains start from."""
-    d, C = cfg.dims, cfg.chains
-    if initial_weights is None:
-        return [
-            np.stack(layer)
-            for layer in zip(
-                *(init_weights(d, init_scale, s) for s in cfg.seeds)
-            )
-        ]
-    given = _checks.weight_list(initial_weights)
-    if len(given) != len(d) - 1 or any(
-        w.shape[-2:] != (d[l], d[l + 1]) for l, w in enumerate(given)
-    ):
-        raise ValueError(
-            f"initial_weights have shapes {[w.shape for w in given]}, expected dims {d}"
-        )
-    if given[0].ndim == 2:
-        return [np.repeat(w[None], C, axis=0) for w in given]
-    if given[0].ndim == 3 and given[0].shape[0] == C:
-        return [w.copy() for w in given]
-    raise ValueError(
-        f"initial_weights need no chain axis or a chain axis of length {C}"
-    )
-
-
-def _explosion_threshold(cfg: _Config) -> float:
-    """Squared residual (summed over chains and samples) beyond which a run has diverged."""
-    t, C = cfg.targets, cfg.chains
-    return (
-        _EXPLOSION * max(np.sum(t**2), 1e-300) * C
-        + _EXPLOSION * float(np.max(cfg.sigmas) ** 2) * cfg.n * C
-    )
-
-
-def _check_residuals(
-    r,
-    explode: float,
-    step: int,
-    cfg: _Config,
-    phase: str,
-    active=None,
-    function: str = "label_noise_sgd",
-) -> None:
-    """Raise :class:`DivergenceError` when the residuals ``r`` (C, b) are non-finite or exploded;
-    its message names ``function``, the step, the phase and the seeds."""
-    rr = r.ravel()
-    if not (rr @ rr < explode):  # also catches NaN
-        bad = ~(np.sum(r * r, axis=1) < explode / cfg.chains)
-        if active is not None:
-            bad = bad & active
-        raise _diverged(step, cfg.seeds, bad, cfg.lrs, phase, function)
 
 
 class _Recorder:
@@ -409,8 +274,7 @@ def _noise_free_phase(
     while active.any() and done < cfg.max_final_steps:
         saved = [w[~active].copy() for w in ws]
         chunk = min(_FINAL_CHECK, cfg.max_final_steps - done)
-        for _ in range(chunk):
-            r = _step(ws, net, clean)
+        r = _gradient_steps(ws, net, clean, chunk)
         for w, s in zip(ws, saved):  # converged chains stay where they were
             w[~active] = s
         _check_residuals(
@@ -576,7 +440,7 @@ def label_noise_sgd(
     steps : int
         Number of noisy steps (``>= 0``).
     init_scale : float, optional
-        Scale of the random initialization, see :func:`init_weights`.
+        Scale of the random initialization, see :func:`dlnlib.descent.init_weights`.
     seeds : int or sequence of int, optional
         One seed runs one chain; a sequence of ``C`` seeds runs ``C`` chains
         together, stacked on a leading axis (one numpy call per step and
@@ -603,7 +467,7 @@ def label_noise_sgd(
     initial_weights : list of ndarray, optional
         Start from these ``[W_1, ..., W_L]`` (with a leading chain axis of
         length ``C`` for several seeds, or without one to start every chain
-        there) instead of :func:`init_weights`.
+        there) instead of :func:`dlnlib.descent.init_weights`.
     progress : bool, optional
         Show a tqdm progress bar on stderr (default True).
     polish : bool, optional
@@ -627,7 +491,7 @@ def label_noise_sgd(
         If the data do not match ``dims`` (shapes, ``n``), contain non-finite
         entries, if a hidden width is below ``min(d_0, d_L)``, or if a
         hyperparameter is out of range.
-    DivergenceError
+    dlnlib.descent.DivergenceError
         (a :class:`FloatingPointError`) if the residuals or weights become
         non-finite or explode; the message names the step and the seed and
         suggests a smaller learning rate.

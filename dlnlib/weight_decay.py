@@ -17,14 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
-from ._batched import _Network, _step
 from ._chains import _resolve
-from .network import end_to_end
-from .training import (
+from .descent import (
     _check_residuals,
     _explosion_threshold,
+    _gradient_steps,
+    _Network,
     _starting_weights,
 )
+from .network import end_to_end
 
 #: How often (in steps) weight_decay_gd measures its last update against tol.
 _CHECK_EVERY = 1000
@@ -177,7 +178,7 @@ def weight_decay_gd(
     steps : int
         Number of steps (``>= 1``).
     init_scale : float, optional
-        Scale of the random initialization (:func:`dlnlib.training.init_weights`).
+        Scale of the random initialization (:func:`dlnlib.descent.init_weights`).
     seeds : int or sequence of int, optional
         One chain per seed, stacked and run together.
     initial_weights : list of ndarray, optional
@@ -196,7 +197,7 @@ def weight_decay_gd(
     ValueError
         For bad shapes, widths below ``min(d_0, d_L)``, non-finite data, a
         non-positive ``lr``, a negative ``decay`` or ``steps < 1``.
-    dlnlib.training.DivergenceError
+    dlnlib.descent.DivergenceError
         If the residuals become non-finite or explode (too large a step size).
 
     Examples
@@ -227,26 +228,33 @@ def weight_decay_gd(
     if cfg.steps < 1:
         raise ValueError(f"steps must be >= 1, got {cfg.steps}")
     ws = _starting_weights(cfg, init_scale, initial_weights)
-    lr_c = cfg.lrs[:, None, None]
+    shrink = cfg.lrs[:, None, None] * decay
     net = _Network(cfg.xs, cfg.ys, cfg.targets, cfg.lrs)
     explode = _explosion_threshold(cfg)
     step = 0
     while step < cfg.steps:
         block = min(_CHECK_EVERY, cfg.steps - step)
-        for k in range(block):
-            before = [w.copy() for w in ws] if k == block - 1 else None
-            decayed = [w * (lr_c * decay) for w in ws]
-            r = _step(ws, net, cfg.targets)
+
+        def check(r, k, first=step):
             _check_residuals(
                 r,
                 explode,
-                step + k,
+                first + k,
                 cfg,
                 "gradient steps",
                 function="weight_decay_gd",
             )
-            for w, d in zip(ws, decayed):
-                w -= d
+
+        _gradient_steps(ws, net, cfg.targets, block - 1, shrink, check)
+        before = [w.copy() for w in ws]  # the last step's size decides tol
+        _gradient_steps(
+            ws,
+            net,
+            cfg.targets,
+            1,
+            shrink,
+            lambda r, _, k=block - 1: check(r, k),
+        )
         step += block
         moved = np.sqrt(
             sum(np.sum((w - b) ** 2, axis=(1, 2)) for w, b in zip(ws, before))

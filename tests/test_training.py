@@ -14,14 +14,9 @@ from dlnlib import (
     training,
 )
 from dlnlib.convex import min_nuclear_norm
+from dlnlib.descent import DivergenceError, _Network, _step, init_weights
 from dlnlib.problems import gaussian_sensing, matrix_completion
-from dlnlib.training import (
-    DivergenceError,
-    _Network,
-    _step,
-    init_weights,
-    label_noise_sgd,
-)
+from dlnlib.training import label_noise_sgd
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 The reference below re-implements, with plain numpy on one chain at a time,
 
-- the initialization of :func:`dlnlib.training.init_weights`
+- the initialization of :func:`dlnlib.descent.init_weights`
   (``N(0, s^{2/L} / sqrt(d_{l-1} d_l))`` entries, drawn from the first of the
   three child streams of ``SeedSequence(seed)``);
 - a noisy step: labels ``t_i + sigma xi_i`` with fresh ``xi ~ N(0, 1)`` from the
@@ -131,7 +131,7 @@ def sensing():
     [((3, 5, 4), 1.0, 0), ((3, 4, 4, 4), 0.3, 7), ((2, 2, 3, 3, 5), 2.0, 1)],
 )
 def test_init_weights_follows_the_documented_rule(dims, scale, seed):
-    got = dlnlib.training.init_weights(dims, scale, seed)
+    got = dlnlib.descent.init_weights(dims, scale, seed)
     for g, w in zip(got, reference_init(dims, scale, seed)):
         np.testing.assert_allclose(g, w, rtol=1e-14)
 

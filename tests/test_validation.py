@@ -19,7 +19,7 @@ import pytest
 import sympy as sp
 
 import dlnlib
-from dlnlib import book, training
+from dlnlib import book, descent
 from dlnlib import certificates as C
 from dlnlib import symbolic as S
 from dlnlib import symbolic_bound as SB
@@ -319,8 +319,8 @@ def test_weight_list(accepted, rejected, message):
 def test_dims_tuple(good, bad, message):
     d = [int(k) for k in good]
     check_boundary(
-        lambda: dlnlib.training.init_weights(good),
-        lambda: dlnlib.training.init_weights(bad),
+        lambda: dlnlib.descent.init_weights(good),
+        lambda: dlnlib.descent.init_weights(bad),
         message,
     )
     p = sum(a * b for a, b in zip(d[:-1], d[1:]))
@@ -1825,25 +1825,25 @@ def test_label_noise_sgd_initial_weights_checks(tiny):
 
 def test_init_weights_checks():
     check_boundary(
-        lambda: training.init_weights((2, 2, 2), 1e-300),
-        lambda: training.init_weights((2, 2, 2), 0.0),
+        lambda: descent.init_weights((2, 2, 2), 1e-300),
+        lambda: descent.init_weights((2, 2, 2), 0.0),
         lit("init_scale must be a positive finite number, got 0.0"),
     )
     check_boundary(
-        lambda: training.init_weights((2, 2, 2), 1.0, seed=0),
-        lambda: training.init_weights((2, 2, 2), 1.0, seed=-1),
+        lambda: descent.init_weights((2, 2, 2), 1.0, seed=0),
+        lambda: descent.init_weights((2, 2, 2), 1.0, seed=-1),
         lit("seeds must be nonnegative, got -1"),
     )
     with pytest.raises(
         ValueError,
         match=lit("init_scale must be a positive finite number, got inf"),
     ):
-        training.init_weights((2, 2, 2), np.inf)
+        descent.init_weights((2, 2, 2), np.inf)
 
 
 def test_divergence_in_the_noise_free_phase_names_it(tiny):
     with pytest.raises(
-        training.DivergenceError,
+        descent.DivergenceError,
         match=r"diverged at step \d+ \(noise-free phase\) for seed\(s\) 7: "
         r"the residuals became non-finite or exploded with lr = 50; try a smaller learning rate "
         r"\(e\.g\. lr = 12\.5\)",

@@ -8,8 +8,9 @@ import pytest
 from dlnlib import layer_gradients, nuclear_norm, predict
 from dlnlib.construction import balanced_factorization, random_factorization
 from dlnlib.convex import nuclear_norm_regression
+from dlnlib.descent import DivergenceError
 from dlnlib.problems import matrix_completion
-from dlnlib.training import DivergenceError, label_noise_sgd
+from dlnlib.training import label_noise_sgd
 from dlnlib.weight_decay import (
     schatten_penalty,
     weight_decay_gd,
