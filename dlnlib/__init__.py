@@ -6,6 +6,7 @@ One module per idea, named after the math:
 - :mod:`dlnlib.regularizer`: the label-noise regularizer ``R`` and its Kronecker form;
 - :mod:`dlnlib.depth_two`: the exact minimum of ``R`` at depth two, for any data;
 - :mod:`dlnlib.induced`: the smallest ``R`` over all factorizations of ``W~``, for any data and depth;
+- :mod:`dlnlib.interpolant`: the interpolating ``W~`` of least induced regularizer ``R*``;
 - :mod:`dlnlib.bound`: the nuclear-norm lower bound on ``R``;
 - :mod:`dlnlib.construction`: the factorization that attains the bound;
 - :mod:`dlnlib.kronecker`: the Kronecker assumption on the data and how far data are from it;

@@ -161,7 +161,7 @@ def test_non_convergence_is_reported():
 def test_least_regularizer_interpolant_at_depth_two_is_the_weighted_convex_solution():
     from dlnlib.convex import min_nuclear_norm, round_rank
     from dlnlib.depth_two import depth_two_moments
-    from dlnlib.induced import least_regularizer_interpolant
+    from dlnlib.interpolant import least_regularizer_interpolant
     from dlnlib.problems import gaussian_sensing
 
     p = gaussian_sensing(12, 4, 4, 1, seed=3)

@@ -1,4 +1,4 @@
-"""Tests for dlnlib.convex.convex_references and dlnlib.induced.least_found, the two
+"""Tests for dlnlib.convex.convex_references and dlnlib.interpolant.least_found, the two
 helpers the training chapters use for their targets."""
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from dlnlib import depth_two_minimum, min_regularizer, predict
 from dlnlib.convex import convex_references, reference_weights
 from dlnlib.depth_two import depth_two_moments
-from dlnlib.induced import least_found
+from dlnlib.interpolant import least_found
 from dlnlib.kronecker import kronecker_factors
 from dlnlib.problems import gaussian_sensing, matrix_completion
 
