@@ -43,7 +43,7 @@ def _streams(
 def init_weights(
     dims, init_scale: float = 1.0, seed: int = 0
 ) -> list[np.ndarray]:
-    """The random initialization used by :func:`label_noise_sgd`.
+    """The random initialization used by :func:`dlnlib.training.label_noise_sgd`.
 
     Book: used in :doc:`/chapters/experiments`.
 

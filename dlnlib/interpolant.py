@@ -77,12 +77,12 @@ def least_regularizer_interpolant(
               x_i^\\top W_1 \\cdots W_L \\, y_i = t_i \\;\\; (i = 1, \\dots, n),
 
     equivalently the interpolating ``W~`` of least induced regularizer
-    ``R*(W~)`` (:func:`min_regularizer`). Solved in the weights, where the
+    ``R*(W~)`` (:func:`dlnlib.induced.min_regularizer`). Solved in the weights, where the
     problem is smooth, by an augmented Lagrangian: L-BFGS (scipy) on
     ``R + lambda^T c + (mu / 2) ||c||^2`` with ``c_i = P_i - t_i``, then
     ``lambda += mu c`` and ``mu`` doubled, until ``||c|| <= tol ||t||``.
     Each start is a candidate end-to-end matrix: it is factorized
-    optimally (:func:`min_regularizer`) and every layer is moved by a
+    optimally (:func:`dlnlib.induced.min_regularizer`) and every layer is moved by a
     relative ``jitter`` (a rank-deficient start is a saddle the descent
     cannot leave), and the lowest end point is returned. The problem is not
     convex; compare the ends of several starts.
@@ -120,7 +120,7 @@ def least_regularizer_interpolant(
     Raises
     ------
     ValueError
-        If inputs are invalid (as :func:`min_regularizer`), ``starts`` is
+        If inputs are invalid (as :func:`dlnlib.induced.min_regularizer`), ``starts`` is
         empty, or no start reaches the interpolation tolerance.
     """
 
@@ -205,7 +205,7 @@ def least_found(
 
     Book: used in :doc:`/chapters/completion` and :doc:`/chapters/beyond`.
 
-    ``R*`` (:func:`min_regularizer`, ``starts`` starts) of every candidate
+    ``R*`` (:func:`dlnlib.induced.min_regularizer`, ``starts`` starts) of every candidate
     interpolant, then :func:`least_regularizer_interpolant` from the best of
     them with the budget ``descent`` (its keyword arguments). The descent's
     end replaces the best candidate only if it is lower; a descent that does
@@ -219,7 +219,7 @@ def least_found(
     candidates : sequence of array_like, shape (d_0, d_L)
         Interpolating end-to-end matrices (convex solutions, training end points).
     starts : int, optional
-        Starts of each :func:`min_regularizer` call.
+        Starts of each :func:`dlnlib.induced.min_regularizer` call.
     **descent
         Passed to :func:`least_regularizer_interpolant` (``tol``, ``jitter``,
         ``max_rounds``, ``maxiter``).
@@ -232,7 +232,7 @@ def least_found(
     ------
     ValueError
         If ``candidates`` is empty or an input is invalid (as
-        :func:`min_regularizer`).
+        :func:`dlnlib.induced.min_regularizer`).
     """
     if len(candidates) == 0:
         raise ValueError("candidates is empty: give at least one interpolant")
