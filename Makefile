@@ -62,7 +62,7 @@ format: $(STAMP)
 
 ## dlnlib tests and the Examples sections of its docstrings
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests --ignore=tests/browser
+	$(BIN)/python -m pytest -q tests --ignore=tests/browser --ignore=tests/pdf
 	$(BIN)/python -m pytest -q --doctest-modules dlnlib
 
 nbval: $(STAMP)
