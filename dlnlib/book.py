@@ -695,16 +695,24 @@ class Claims:
         _display(tab)
 
 
+#: A number in scientific notation: a table column must not break it at its "-".
+_SCIENTIFIC = re.compile(r"(?<![\w.$])-?\d+(?:\.\d+)?e[+-]\d+(?![\w.])")
+
+
 def _myst_cell(text: str) -> str:
-    """A table cell as MyST: one line, never read as a heading, a list or a quote."""
+    """A table cell as MyST: one line, never read as a heading, a list or a quote.
+
+    Numbers in scientific notation become ``[6e-11]{.dln-num}`` spans, which
+    the book's style sheet keeps on one line.
+    """
     text = text.replace("\n", " ").strip()
     if not text:
         return "\u2014"
-    if text[0] in "#>+*-":
-        return "\\" + text
     if re.fullmatch(r"\d+[.)]", text):
         return text[:-1] + "\\" + text[-1]
-    return text
+    if "$" not in text:
+        text = _SCIENTIFIC.sub(lambda m: f"[{m[0]}]{{.dln-num}}", text)
+    return "\\" + text if text[0] in "#>+*-" else text
 
 
 _VERDICT = {True: "[✓ held]{.dln-held}", False: "[✗ failed]{.dln-failed}"}

@@ -888,8 +888,8 @@ MUTANTS = [
     ),
     M(
         "book.myst_cell.heading",
-        'if text[0] in "#>+*-":',
-        'if text[0] in ">+*-":',
+        'if text[0] in "#>+*-" else text',
+        'if text[0] in ">+*-" else text',
         "a cell starting with # becomes a heading in the MyST table",
     ),
     M(
