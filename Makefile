@@ -117,6 +117,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_symbolic.py
+	$(BIN)/python benchmarks/bench_chapters.py
 
 clean:
 	rm -rf _build
