@@ -356,11 +356,11 @@ def claims_mode() -> str:
     return value
 
 
-def _role_text(match: re.Match, link) -> str:
+def _role_text(match: re.Match) -> str:
     role, body = match["role"], match["body"]
-    label = re.sub(r"^(.*?)\s*<.*>$", r"\1", body).strip() or body
     if role == "eq":
-        return link(f"({body})")
+        return f"({body})"
+    label = re.sub(r"^(.*?)\s*<.*>$", r"\1", body).strip() or body
     return (
         label.removeprefix("~").split(".")[-1]
         if role.startswith("py:")
@@ -384,14 +384,11 @@ def plain_text(text: str) -> str:
     >>> plain_text("see {py:func}`dlnlib.network.predict`")
     'see predict'
     """
-    text = _SPAN.sub(lambda m: m["body"], text)
-    return _ROLE.sub(lambda m: _role_text(m, lambda s: s), text)
+    return _ROLE.sub(_role_text, _SPAN.sub(lambda m: m["body"], text))
 
 
 def _html_text(text: str) -> str:
-    escaped = html.escape(text, quote=False)
-    escaped = _SPAN.sub(lambda m: m["body"], escaped)
-    return _ROLE.sub(lambda m: _role_text(m, lambda s: s), escaped)
+    return plain_text(html.escape(text, quote=False))
 
 
 # a field is {name} or {name:spec}; not a MyST role ({eq}`...`) nor a TeX command's argument
@@ -432,11 +429,9 @@ def _verdict_held(holds) -> bool:
         return False
     if isinstance(holds, (bool, np.bool_)):
         return bool(holds)
-    try:
-        from sympy.logic.boolalg import BooleanAtom
-    except ImportError:  # pragma: no cover - sympy is a dependency
-        BooleanAtom = ()
-    if BooleanAtom and isinstance(holds, BooleanAtom):
+    from sympy.logic.boolalg import BooleanAtom  # sp.true, sp.false
+
+    if isinstance(holds, BooleanAtom):
         return bool(holds)
     values = np.asarray(holds)
     if values.dtype != bool:
@@ -615,9 +610,8 @@ class Claims:
         self._glue(numbers, glue)
         record = {"claim": claim, "held": held, "numbers": shown}
         plain = plain_text(claim)
-        for k, old in enumerate(
-            self.records
-        ):  # a rerun cell replaces its claim
+        # a rerun cell replaces its claim instead of listing it twice
+        for k, old in enumerate(self.records):
             if plain_text(old["claim"]) == plain:
                 self.records[k] = record
                 break

@@ -164,12 +164,15 @@ def _check_residuals(
         raise _diverged(step, cfg.seeds, bad, cfg.lrs, phase, function)
 
 
-def _gradient_steps(ws, net, targets, count: int, shrink=None, check=None):
+def _gradient_steps(
+    ws, net, targets, count: int, shrink=None, check=None, first: int = 0
+):
     """``count`` full-batch gradient steps on ``targets`` for all chains, in place.
 
     With ``shrink`` (``lr * decay`` per chain, shape (C, 1, 1)) each step also
     subtracts ``shrink * W_l`` from every layer, taken before the step: weight
-    decay. ``check(r, k)`` sees the residuals ``r`` (C, n) of step ``k``.
+    decay. ``check(r, k)`` sees the residuals ``r`` (C, n) of step ``k``,
+    counted from ``first``.
     Returns the residuals of the last step (``None`` for ``count = 0``).
     """
     r = None
@@ -177,7 +180,7 @@ def _gradient_steps(ws, net, targets, count: int, shrink=None, check=None):
         decayed = None if shrink is None else [w * shrink for w in ws]
         r = _step(ws, net, targets)
         if check is not None:
-            check(r, k)
+            check(r, first + k)
         if decayed is not None:
             for w, d in zip(ws, decayed):
                 w -= d

@@ -232,29 +232,18 @@ def weight_decay_gd(
     net = _Network(cfg.xs, cfg.ys, cfg.targets, cfg.lrs)
     explode = _explosion_threshold(cfg)
     step = 0
+
+    def check(r, k):
+        _check_residuals(
+            r, explode, k, cfg, "gradient steps", function="weight_decay_gd"
+        )
+
     while step < cfg.steps:
         block = min(_CHECK_EVERY, cfg.steps - step)
-
-        def check(r, k, first=step):
-            _check_residuals(
-                r,
-                explode,
-                first + k,
-                cfg,
-                "gradient steps",
-                function="weight_decay_gd",
-            )
-
-        _gradient_steps(ws, net, cfg.targets, block - 1, shrink, check)
+        _gradient_steps(ws, net, cfg.targets, block - 1, shrink, check, step)
         before = [w.copy() for w in ws]  # the last step's size decides tol
-        _gradient_steps(
-            ws,
-            net,
-            cfg.targets,
-            1,
-            shrink,
-            lambda r, _, k=block - 1: check(r, k),
-        )
+        last = step + block - 1
+        _gradient_steps(ws, net, cfg.targets, 1, shrink, check, last)
         step += block
         moved = np.sqrt(
             sum(np.sum((w - b) ** 2, axis=(1, 2)) for w, b in zip(ws, before))

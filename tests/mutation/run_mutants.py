@@ -730,14 +730,14 @@ MUTANTS = [
     # --- weight_decay ---------------------------------------------------------------------------------
     M(
         "weight_decay.decay.lr",
-        "decayed = [w * (lr_c * decay) for w in ws]",
-        "decayed = [w * decay for w in ws]",
+        "shrink = cfg.lrs[:, None, None] * decay",
+        "shrink = np.full_like(cfg.lrs[:, None, None], decay)",
         "the decay term without the step size",
     ),
     M(
         "weight_decay.decay.after_step",
-        "            decayed = [w * (lr_c * decay) for w in ws]\n            r = _step(ws, net, cfg.targets)\n",
-        "            r = _step(ws, net, cfg.targets)\n            decayed = [w * (lr_c * decay) for w in ws]\n",
+        "        decayed = None if shrink is None else [w * shrink for w in ws]\n        r = _step(ws, net, targets)\n",
+        "        r = _step(ws, net, targets)\n        decayed = None if shrink is None else [w * shrink for w in ws]\n",
         "the decay taken from the weights after the gradient step",
     ),
     M(
@@ -754,8 +754,8 @@ MUTANTS = [
     ),
     M(
         "weight_decay.stationarity.copy",
-        "before = [w.copy() for w in ws] if k == block - 1 else None",
-        "before = list(ws) if k == block - 1 else None",
+        "before = [w.copy() for w in ws]  # the last step's size decides tol",
+        "before = list(ws)  # the last step's size decides tol",
         "a shallow copy: the in-place update moves the saved weights too",
     ),
     M(
