@@ -3,57 +3,217 @@
 Among the networks that fit the data, label noise descends ``R``; on the
 end-to-end matrices it descends the induced regularizer ``R*``
 (:mod:`dlnlib.induced`). This module searches for the interpolating matrix of
-least ``R*`` (book chapter *Beyond the assumption*, equation ``bey-induced``):
-in the weights, where the problem is smooth, by an augmented Lagrangian
-(:func:`least_regularizer_interpolant`), and among candidate interpolants
-plus one descent from the best (:func:`least_found`).
+least ``R*`` (book chapter *Beyond the assumption*, equation ``bey-induced``)
+in the weights, where the problem is smooth:
+
+.. math:: \\min_\\theta R(\\theta) \\quad \\text{s.t.} \\quad P_i(\\theta) = t_i
+          \\;\\; (i = 1, \\dots, n),
+
+with scipy's trust-region SQP (``trust-constr``) and exact second derivatives
+of the constraints (:func:`dlnlib.network.jacobian_derivative`). Its answer
+comes with a first-order certificate (:func:`interpolant_certificate`): the
+part of the gradient of ``R`` that the interpolation constraints do not
+explain, relative to the gradient. A search that ends without it, or without
+interpolating, raises :class:`RuntimeError` naming its budget; it never hands
+back its start in silence.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _checks
 from .induced import min_regularizer
-from .network import end_to_end
+from .network import (
+    end_to_end,
+    flatten,
+    jacobian,
+    jacobian_derivative,
+    predict,
+    unflatten,
+)
+from .regularizer import regularizer, regularizer_gradient
 
-__all__ = ["LeastFound", "least_found", "least_regularizer_interpolant"]
+__all__ = [
+    "LeastFound",
+    "LeastInterpolant",
+    "interpolant_certificate",
+    "least_found",
+    "least_regularizer_interpolant",
+]
 
 
-def _augmented_lagrangian(
-    theta, d, xs, ys, t, scale, tol, max_rounds, maxiter
-):
-    """min R(theta) s.t. P(theta) = t: L-BFGS on R + lam^T c + (mu/2)||c||^2, then lam += mu c."""
-    from scipy.optimize import minimize
+def _kkt_residual(weights, xs, ys) -> float:
+    """||g - J^T lambda*|| / ||g||, g = grad R, lambda* the least-squares multipliers."""
+    g = flatten(regularizer_gradient(weights, xs, ys))
+    norm = float(np.linalg.norm(g))
+    if norm == 0.0:
+        return 0.0
+    J = jacobian(weights, xs, ys)
+    multipliers = np.linalg.lstsq(J.T, g, rcond=None)[0]
+    return float(np.linalg.norm(g - J.T @ multipliers)) / norm
 
-    from .network import flatten, jacobian, predict, unflatten
-    from .regularizer import regularizer, regularizer_gradient
 
-    lam = np.zeros_like(t)
-    mu = 10 * float(regularizer(unflatten(theta, d), xs, ys)) / scale**2
-    for _ in range(max_rounds):
+def interpolant_certificate(W, xs, ys, dims, **kwargs) -> float:
+    """How far an interpolating ``W~`` is from stationary for ``R*`` on the interpolating set.
 
-        def objective(th, lam=lam, mu=mu):
-            layers = unflatten(th, d)
-            c = predict(layers, xs, ys) - t
-            value = (
-                float(regularizer(layers, xs, ys)) + lam @ c + 0.5 * mu * c @ c
-            )
-            grad = flatten(regularizer_gradient(layers, xs, ys))
-            return value, grad + jacobian(layers, xs, ys).T @ (lam + mu * c)
+    Book: the column "certificate" of :numref:`tbl-bey-interpolants` in
+    :doc:`/chapters/beyond`.
 
-        options = {"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15}
-        theta = minimize(
-            objective, theta, jac=True, method="L-BFGS-B", options=options
-        ).x
-        c = predict(unflatten(theta, d), xs, ys) - t
-        lam = lam + mu * c
-        if np.linalg.norm(c) <= tol * scale:
-            break
-        mu *= 2
-    return theta
+    With the optimal factorization ``theta`` of ``W`` (:func:`dlnlib.induced.min_regularizer`),
+    the gradient ``g`` of ``R`` in the weights and the Jacobian ``J`` of the
+    predictions (:func:`dlnlib.network.jacobian`),
+
+    .. math:: c(\\tilde W) = \\frac{\\|g - J^\\top \\lambda^\\star\\|}{\\|g\\|}, \\qquad
+              \\lambda^\\star = \\arg\\min_\\lambda \\|g - J^\\top \\lambda\\|,
+
+    the norm of the gradient projected on the directions that keep every
+    prediction, relative to the gradient. ``c = 0`` is the first-order
+    condition of a least-``R`` interpolating network. At a full-rank ``W``
+    the envelope theorem (:func:`dlnlib.induced.induced_gradient`) gives
+    ``g = D^T grad R*(W)`` with ``D`` the (onto) derivative of the product,
+    so ``c = 0`` exactly when ``grad R*(W)`` projected on the interpolating
+    matrices vanishes (the two norms differ, the zeros agree). A ``W`` with ``c`` well above the accuracy of its factorization
+    is not a local minimizer: moving along the projected gradient lowers
+    ``R*`` while it keeps interpolating. At a rank-deficient ``W`` the
+    condition covers the directions that keep the rank (rank-raising
+    directions are of second order in the weights).
+
+    Parameters
+    ----------
+    W : array_like, shape (d_0, d_L)
+    xs, ys, dims
+        As in :func:`dlnlib.induced.min_regularizer`.
+    **kwargs
+        Passed to :func:`dlnlib.induced.min_regularizer` (``starts``, ``seed``, ...).
+
+    Returns
+    -------
+    float
+        ``c`` in ``[0, 1]`` (0 when the gradient vanishes).
+
+    Raises
+    ------
+    ValueError
+        As :func:`dlnlib.induced.min_regularizer`.
+
+    Examples
+    --------
+    At depth 2 the exact depth-2 solution is the least-``R*`` interpolant, so
+    its certificate is at the accuracy of the convex solver:
+
+    >>> from dlnlib.convex import convex_references
+    >>> from dlnlib.problems import gaussian_sensing
+    >>> pb = gaussian_sensing(12, 4, 4, 1, seed=3)
+    >>> refs = convex_references(pb.xs, pb.ys, pb.targets)
+    >>> c = interpolant_certificate(refs["exact depth-2"], pb.xs, pb.ys, (4, 4, 4))
+    >>> bool(c < 1e-4)
+    True
+    """
+    _, weights = min_regularizer(W, xs, ys, dims, **kwargs)
+    return _kkt_residual(weights, xs, ys)
+
+
+@dataclass(frozen=True)
+class LeastInterpolant:
+    """Result of :func:`least_regularizer_interpolant`.
+
+    Attributes
+    ----------
+    value : float
+        ``R`` at ``weights``: ``R*(matrix)`` up to the accuracy of the search.
+    matrix : ndarray, shape (d_0, d_L)
+        The interpolating end-to-end matrix found.
+    weights : list of ndarray
+        The network found, widths ``dims``.
+    start_value : float
+        ``R*`` of the start.
+    moved : float
+        ``||matrix - start||_F / ||start||_F``.
+    certificate : float
+        :func:`interpolant_certificate` at ``weights`` (at most ``certify``).
+    residual : float
+        ``||P - t|| / ||t||`` at ``weights`` (at most ``tol``).
+    iterations : int
+        Iterations of the SQP.
+    """
+
+    value: float
+    matrix: np.ndarray
+    weights: list
+    start_value: float
+    moved: float
+    certificate: float
+    residual: float
+    iterations: int
+
+
+def _sqp(theta, d, xs, ys, t, certify, max_iter):
+    """trust-constr on min R(theta) s.t. P(theta) = t, exact constraint curvature."""
+    from scipy.optimize import NonlinearConstraint, minimize
+    from scipy.sparse.linalg import LinearOperator
+
+    def value(th):
+        return float(regularizer(unflatten(th, d), xs, ys))
+
+    def gradient(th):
+        return flatten(regularizer_gradient(unflatten(th, d), xs, ys))
+
+    def curvature(
+        th, v
+    ):  # Hessian of R times v, central differences of the gradient
+        h = 1e-6 * max(1.0, float(np.linalg.norm(th)))
+        h /= max(float(np.linalg.norm(v)), 1e-300)
+        return (gradient(th + h * v) - gradient(th - h * v)) / (2 * h)
+
+    def constraint_curvature(
+        th, multipliers
+    ):  # sum_i lambda_i Hessian(P_i), exact
+        layers = unflatten(th, d)
+        return LinearOperator(
+            (th.size, th.size),
+            matvec=lambda v: jacobian_derivative(
+                layers, xs, ys, np.ravel(v), multipliers
+            ),
+        )
+
+    fit = NonlinearConstraint(
+        lambda th: predict(unflatten(th, d), xs, ys) - t,
+        0.0,
+        0.0,
+        jac=lambda th: jacobian(unflatten(th, d), xs, ys),
+        hess=constraint_curvature,
+    )
+    scale = float(np.abs(gradient(theta)).max())
+    options = {
+        "maxiter": max_iter,
+        "gtol": 0.1 * certify * scale,
+        "xtol": 1e-15,
+    }
+    with warnings.catch_warnings():
+        # scipy says when it factorizes a rank-deficient Jacobian by SVD instead of QR:
+        # expected at low-rank interpolants, and the SVD is the exact method there
+        warnings.filterwarnings("ignore", message="Singular Jacobian matrix")
+        result = minimize(
+            value,
+            theta,
+            jac=gradient,
+            hessp=curvature,
+            constraints=[fit],
+            method="trust-constr",
+            options=options,
+        )
+    theta = result.x
+    for _ in range(3):  # Gauss-Newton steps onto the interpolating set
+        layers = unflatten(theta, d)
+        c = predict(layers, xs, ys) - t
+        theta = (
+            theta - np.linalg.lstsq(jacobian(layers, xs, ys), c, rcond=None)[0]
+        )
+    return theta, int(result.nit)
 
 
 def least_regularizer_interpolant(
@@ -61,14 +221,15 @@ def least_regularizer_interpolant(
     ys,
     targets,
     dims,
-    starts,
+    start,
     *,
     seed: int = 0,
-    jitter: float = 1e-3,
+    jitter: float = 1e-6,
     tol: float = 1e-10,
-    max_rounds: int = 40,
-    maxiter: int = 5000,
-) -> tuple[float, list[np.ndarray], np.ndarray]:
+    certify: float = 1e-6,
+    max_iter: int = 3000,
+    starts: int = 2,
+) -> LeastInterpolant:
     """A local minimizer of ``R`` over the interpolating networks: where label noise should land.
 
     Book: equation :eq:`bey-induced` in :doc:`/chapters/beyond`.
@@ -77,15 +238,16 @@ def least_regularizer_interpolant(
               x_i^\\top W_1 \\cdots W_L \\, y_i = t_i \\;\\; (i = 1, \\dots, n),
 
     equivalently the interpolating ``W~`` of least induced regularizer
-    ``R*(W~)`` (:func:`dlnlib.induced.min_regularizer`). Solved in the weights, where the
-    problem is smooth, by an augmented Lagrangian: L-BFGS (scipy) on
-    ``R + lambda^T c + (mu / 2) ||c||^2`` with ``c_i = P_i - t_i``, then
-    ``lambda += mu c`` and ``mu`` doubled, until ``||c|| <= tol ||t||``.
-    Each start is a candidate end-to-end matrix: it is factorized
-    optimally (:func:`dlnlib.induced.min_regularizer`) and every layer is moved by a
-    relative ``jitter`` (a rank-deficient start is a saddle the descent
-    cannot leave), and the lowest end point is returned. The problem is not
-    convex; compare the ends of several starts.
+    ``R*(W~)`` (:func:`dlnlib.induced.min_regularizer`), near ``start``.
+    The start is factorized optimally, every layer is moved by a relative
+    ``jitter`` (a rank-deficient start is a saddle in the weights), and
+    scipy's ``trust-constr`` (an SQP with a trust region) descends ``R``
+    under the interpolation constraints, with the constraints' exact
+    second derivatives (:func:`dlnlib.network.jacobian_derivative`) and
+    central differences of the gradient of ``R`` for its curvature. Three
+    Gauss-Newton steps then put the answer on the interpolating set. The
+    problem is not convex: the answer is a local minimizer, certified to
+    first order (:func:`interpolant_certificate`).
 
     Parameters
     ----------
@@ -94,39 +256,46 @@ def least_regularizer_interpolant(
     targets : array_like, shape (n,)
     dims : sequence of int
         ``(d_0, ..., d_L)``, ``L >= 2``.
-    starts : sequence of array_like, shape (d_0, d_L)
-        Candidate end-to-end matrices to start from (e.g. convex solutions).
+    start : array_like, shape (d_0, d_L)
+        An interpolating end-to-end matrix (relative residual below 1e-4),
+        e.g. a convex solution.
     seed : int, optional
         Seed of the jitter.
     jitter : float, optional
-        Relative size of the random move of every start (``>= 0``).
+        Relative size of the random move of every layer of the start (``>= 0``).
     tol : float, optional
-        Relative interpolation residual at which a start stops.
-    max_rounds : int, optional
-        Budget of multiplier updates per start.
-    maxiter : int, optional
-        Budget of L-BFGS iterations per multiplier update. A start that does
-        not reach ``tol`` within the budgets reports ``inf`` in ``ends``.
+        Largest relative interpolation residual ``||P - t|| / ||t||`` accepted.
+    certify : float, optional
+        Largest certificate accepted (``0 < certify < 1``).
+    max_iter : int, optional
+        Budget of SQP iterations.
+    starts : int, optional
+        Starts of the factorization of ``start`` (:func:`dlnlib.induced.min_regularizer`).
 
     Returns
     -------
-    value : float
-        ``R`` at the best end point.
-    weights : list of ndarray
-        The best end point, widths ``dims``.
-    ends : ndarray, shape (len(starts),)
-        ``R`` at every start's end point (for the spread).
+    LeastInterpolant
 
     Raises
     ------
     ValueError
-        If inputs are invalid (as :func:`dlnlib.induced.min_regularizer`), ``starts`` is
-        empty, or no start reaches the interpolation tolerance.
+        If inputs are invalid (as :func:`dlnlib.induced.min_regularizer`), ``targets``
+        has the wrong length, or ``start`` does not interpolate.
+    RuntimeError
+        If the search ends, within ``max_iter`` iterations, above the
+        residual ``tol`` or the certificate ``certify``: the message names
+        the budget and both numbers.
+
+    Examples
+    --------
+    >>> from dlnlib.convex import convex_references
+    >>> from dlnlib.problems import gaussian_sensing
+    >>> pb = gaussian_sensing(12, 4, 4, 1, seed=3)
+    >>> start = convex_references(pb.xs, pb.ys, pb.targets)["plain"]
+    >>> found = least_regularizer_interpolant(pb.xs, pb.ys, pb.targets, (4, 4, 4, 4), start)
+    >>> bool(found.value <= found.start_value and found.certificate <= 1e-6)
+    True
     """
-
-    from .network import flatten, predict, unflatten
-    from .regularizer import regularizer
-
     d = _checks.dims_tuple(dims)
     xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
     t = _checks.finite_array(targets, "targets", ndim=1)
@@ -134,43 +303,57 @@ def least_regularizer_interpolant(
         raise ValueError(
             f"targets has length {t.shape[0]} but there are n = {xs.shape[0]} samples"
         )
-    if len(starts) == 0:
+    W0 = _checks.finite_array(start, "start", ndim=2)
+    if W0.shape != (d[0], d[-1]):
         raise ValueError(
-            "starts is empty: give at least one candidate end-to-end matrix"
+            f"start has shape {W0.shape}, expected (d_0, d_L) = {(d[0], d[-1])}"
         )
     jitter = _checks.positive(jitter, "jitter", allow_zero=True)
     tol = _checks.positive(tol, "tol")
-    max_rounds = _checks.integer(max_rounds, "max_rounds", 1)
-    maxiter = _checks.integer(maxiter, "maxiter", 1)
-    rng = np.random.default_rng(_checks.integer(seed, "seed", 0))
+    certify = _checks.positive(certify, "certify")
+    if certify >= 1:
+        raise ValueError(f"certify must be below 1, got {certify:g}")
+    max_iter = _checks.integer(max_iter, "max_iter", 1)
     scale = max(float(np.linalg.norm(t)), 1e-300)
-    ends, best = [], None
-    for W0 in starts:
-        _, ws = min_regularizer(
-            W0, xs, ys, d, starts=2, seed=int(rng.integers(2**31))
-        )
-        ws = [
-            w
-            + jitter
-            * np.linalg.norm(w)
-            / np.sqrt(w.size)
-            * rng.standard_normal(w.shape)
-            for w in ws
-        ]
-        theta = _augmented_lagrangian(
-            flatten(ws), d, xs, ys, t, scale, tol, max_rounds, maxiter
-        )
-        layers = unflatten(theta, d)
-        residual = float(np.linalg.norm(predict(layers, xs, ys) - t)) / scale
-        value = float(regularizer(layers, xs, ys))
-        ends.append(value if residual <= 10 * tol else np.inf)
-        if residual <= 10 * tol and (best is None or value < best[0]):
-            best = (value, layers)
-    if best is None:
+    misfit = float(np.linalg.norm(np.einsum("ij,jk,ik->i", xs, W0, ys) - t))
+    if misfit > 1e-4 * scale:
         raise ValueError(
-            f"no start reached the interpolation tolerance {tol:g} within {max_rounds} rounds"
+            f"start does not interpolate: relative residual {misfit / scale:.1e} > 1e-4"
         )
-    return best[0], best[1], np.array(ends)
+    rng = np.random.default_rng(_checks.integer(seed, "seed", 0))
+    start_value, ws = min_regularizer(
+        W0, xs, ys, d, starts=starts, seed=int(rng.integers(2**31))
+    )
+    ws = [
+        w
+        + jitter
+        * np.linalg.norm(w)
+        / np.sqrt(w.size)
+        * rng.standard_normal(w.shape)
+        for w in ws
+    ]
+    theta, iterations = _sqp(flatten(ws), d, xs, ys, t, certify, max_iter)
+    layers = unflatten(theta, d)
+    residual = float(np.linalg.norm(predict(layers, xs, ys) - t)) / scale
+    certificate = _kkt_residual(layers, xs, ys)
+    if not (residual <= tol and certificate <= certify):
+        raise RuntimeError(
+            f"the least-R* search did not converge within max_iter = {max_iter}"
+            f" iterations ({iterations} run): interpolation residual {residual:.1e}"
+            f" (tolerance {tol:g}), certificate {certificate:.1e} (tolerance"
+            f" {certify:g}); raise max_iter"
+        )
+    W = end_to_end(layers)
+    return LeastInterpolant(
+        value=float(regularizer(layers, xs, ys)),
+        matrix=W,
+        weights=layers,
+        start_value=float(start_value),
+        moved=float(np.linalg.norm(W - W0) / max(np.linalg.norm(W0), 1e-300)),
+        certificate=certificate,
+        residual=residual,
+        iterations=iterations,
+    )
 
 
 @dataclass(frozen=True)
@@ -179,38 +362,47 @@ class LeastFound:
 
     Attributes
     ----------
-    value : float
-        The least ``R*`` found.
-    matrix : ndarray, shape (d_0, d_L)
-        The interpolating matrix that has it.
     stars : ndarray, shape (C,)
         ``R*`` of every one of the ``C`` candidates.
+    certificates : ndarray, shape (C,)
+        :func:`interpolant_certificate` of every candidate.
     start : int
-        Index of the candidate of least ``R*``, where the descent started.
-    improved : bool
-        Whether the descent went below that candidate (else ``matrix`` is it).
+        Index of the candidate of least ``R*``, where the search started.
+    search : LeastInterpolant
+        The search from that candidate.
     """
 
-    value: float
-    matrix: np.ndarray
     stars: np.ndarray
+    certificates: np.ndarray
     start: int
-    improved: bool
+    search: LeastInterpolant
+
+    @property
+    def value(self) -> float:
+        """``R*`` at the matrix found (``search.value``)."""
+        return self.search.value
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The interpolating matrix found (``search.matrix``)."""
+        return self.search.matrix
 
 
 def least_found(
-    xs, ys, targets, dims, candidates, *, starts: int = 2, **descent
+    xs, ys, targets, dims, candidates, *, starts: int = 2, **search
 ) -> LeastFound:
-    """The interpolating matrix of least ``R*`` among candidates and one descent from the best.
+    """The least-``R*`` search started from the best of several interpolants.
 
-    Book: used in :doc:`/chapters/completion` and :doc:`/chapters/beyond`.
+    Book: used in :doc:`/chapters/completion`, :doc:`/chapters/experiments` and
+    :doc:`/chapters/beyond`.
 
-    ``R*`` (:func:`dlnlib.induced.min_regularizer`, ``starts`` starts) of every candidate
-    interpolant, then :func:`least_regularizer_interpolant` from the best of
-    them with the budget ``descent`` (its keyword arguments). The descent's
-    end replaces the best candidate only if it is lower; a descent that does
-    not finish within its budget keeps the candidate. The result is an upper
-    bound on the least ``R*`` over all interpolants, not a certificate.
+    ``R*`` (:func:`dlnlib.induced.min_regularizer`, ``starts`` starts) and the
+    certificate (:func:`interpolant_certificate`) of every candidate
+    interpolant, then :func:`least_regularizer_interpolant` from the
+    candidate of least ``R*``. The search either converges (interpolating,
+    certified) or raises; its end is what is returned, whether or not it
+    moved. Its value is a local minimum: an upper bound on the least ``R*``
+    over all interpolants.
 
     Parameters
     ----------
@@ -220,9 +412,9 @@ def least_found(
         Interpolating end-to-end matrices (convex solutions, training end points).
     starts : int, optional
         Starts of each :func:`dlnlib.induced.min_regularizer` call.
-    **descent
-        Passed to :func:`least_regularizer_interpolant` (``tol``, ``jitter``,
-        ``max_rounds``, ``maxiter``).
+    **search
+        Passed to :func:`least_regularizer_interpolant` (``tol``, ``certify``,
+        ``jitter``, ``max_iter``, ``seed``).
 
     Returns
     -------
@@ -232,26 +424,21 @@ def least_found(
     ------
     ValueError
         If ``candidates`` is empty or an input is invalid (as
-        :func:`dlnlib.induced.min_regularizer`).
+        :func:`least_regularizer_interpolant`).
+    RuntimeError
+        If the search does not converge within its budget.
     """
     if len(candidates) == 0:
         raise ValueError("candidates is empty: give at least one interpolant")
-    stars = np.array(
-        [
-            min_regularizer(W, xs, ys, dims, starts=starts)[0]
-            for W in candidates
-        ]
+    factorized = [
+        min_regularizer(W, xs, ys, dims, starts=starts) for W in candidates
+    ]
+    stars = np.array([value for value, _ in factorized])
+    certificates = np.array(
+        [_kkt_residual(ws, xs, ys) for _, ws in factorized]
     )
     best = int(np.argmin(stars))
-    start = np.asarray(candidates[best], dtype=float)
-    try:
-        value, ws, _ = least_regularizer_interpolant(
-            xs, ys, targets, dims, [start], **descent
-        )
-    except ValueError as exc:  # the descent did not finish within its budget
-        if "no start reached" not in str(exc):
-            raise
-        return LeastFound(float(stars[best]), start, stars, best, False)
-    if value < stars[best]:
-        return LeastFound(value, end_to_end(ws), stars, best, True)
-    return LeastFound(float(stars[best]), start, stars, best, False)
+    found = least_regularizer_interpolant(
+        xs, ys, targets, dims, candidates[best], starts=starts, **search
+    )
+    return LeastFound(stars, certificates, best, found)

@@ -158,41 +158,6 @@ def test_non_convergence_is_reported():
         min_regularizer(W, xs, ys, (3, 3, 3, 3), starts=2)
 
 
-def test_least_regularizer_interpolant_at_depth_two_is_the_weighted_convex_solution():
-    from dlnlib.convex import min_nuclear_norm, round_rank
-    from dlnlib.depth_two import depth_two_moments
-    from dlnlib.interpolant import least_regularizer_interpolant
-    from dlnlib.problems import gaussian_sensing
-
-    p = gaussian_sensing(12, 4, 4, 1, seed=3)
-
-    def root(M):
-        w, V = np.linalg.eigh(M)
-        return (V * np.sqrt(w)) @ V.T
-
-    M_x, M_y = depth_two_moments(p.xs, p.ys)
-    W_d2 = round_rank(
-        min_nuclear_norm(p.xs, p.ys, p.targets, root(M_x), root(M_y))
-    )[0]
-    W_plain = round_rank(min_nuclear_norm(p.xs, p.ys, p.targets))[0]
-    value, ws, ends = least_regularizer_interpolant(
-        p.xs, p.ys, p.targets, (4, 4, 4), [W_plain, W_d2], tol=1e-9
-    )
-    assert np.allclose(
-        dlnlib.predict(ws, p.xs, p.ys),
-        p.targets,
-        atol=1e-7 * np.abs(p.targets).max(),
-    )
-    exact = depth_two_minimum(W_d2, p.xs, p.ys)
-    assert value >= exact * (
-        1 - 1e-6
-    )  # nothing interpolates below the convex optimum
-    assert abs(value / exact - 1) < 1e-4
-    assert ends.shape == (2,) and np.all(np.isfinite(ends))
-    with pytest.raises(ValueError, match="starts is empty"):
-        least_regularizer_interpolant(p.xs, p.ys, p.targets, (4, 4, 4), [])
-
-
 @pytest.mark.parametrize("shape", [(3, 3, 3), (4, 3, 3), (3, 4, 4), (3, 3, 2)])
 def test_induced_gradient_matches_central_differences(shape):
     from dlnlib.induced import induced_gradient

@@ -4,10 +4,9 @@ helpers the training chapters use for their targets."""
 import numpy as np
 import pytest
 
-from dlnlib import depth_two_minimum, min_regularizer, predict
+from dlnlib import depth_two_minimum, predict
 from dlnlib.convex import convex_references, reference_weights
 from dlnlib.depth_two import depth_two_moments
-from dlnlib.interpolant import least_found
 from dlnlib.kronecker import kronecker_factors
 from dlnlib.problems import gaussian_sensing, matrix_completion
 
@@ -60,32 +59,3 @@ def test_reference_weights_refuse_a_direction_never_sampled():
         ValueError, match="M_x is singular or badly conditioned"
     ):
         reference_weights(xs, ys)
-
-
-def test_least_found_is_never_above_its_candidates():
-    pb = matrix_completion(40, 8, 8, 2, seed=3, cover=True)
-    refs = list(convex_references(pb.xs, pb.ys, pb.targets).values())
-    dims = (8, 8, 8, 8)
-    found = least_found(
-        pb.xs,
-        pb.ys,
-        pb.targets,
-        dims,
-        refs,
-        tol=1e-8,
-        max_rounds=4,
-        maxiter=300,
-    )
-    assert found.start == int(np.argmin(found.stars))
-    assert found.value <= found.stars.min() * (1 + 1e-12)
-    assert fits(found.matrix, pb, tol=1e-6)
-    again = min_regularizer(found.matrix, pb.xs, pb.ys, dims, starts=2)[0]
-    assert again <= found.value * (1 + 1e-6)
-    if not found.improved:
-        np.testing.assert_array_equal(found.matrix, refs[found.start])
-
-
-def test_least_found_needs_candidates():
-    pb = matrix_completion(40, 8, 8, 2, seed=3, cover=True)
-    with pytest.raises(ValueError, match="candidates is empty"):
-        least_found(pb.xs, pb.ys, pb.targets, (8, 8, 8), [])
