@@ -22,7 +22,7 @@ JB_BUILD := $(BIN)/jupyter-book build --path-output . -W -n --keep-going
 # shows a failed claim in a box, goes on, and marks it failed in the page's ledger.
 nbval variants execute: export DLNLIB_CLAIMS := strict
 
-.PHONY: book test venv mathjax lint format unit nbval variants build-strict browser pdf texlive pdf-check execute lab bench clean
+.PHONY: book test venv mathjax lint format unit nbval variants build-strict browser pdf texlive pdf-check execute lab bench sweep clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -112,6 +112,13 @@ execute: $(STAMP)
 ## Open the notebooks in JupyterLab with dlnlib importable
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) chapters
+
+## One chapter over a grid or a random sample of parameter values, in parallel on Dask, every run
+## recorded in sweeps/<CHAPTER>.parquet (resumable; `python -m dlnlib.sweep --help` lists ARGS):
+##   make sweep CHAPTER=setup ARGS="--grid seed=0,1,2 --grid n=1,200"
+sweep: $(STAMP)
+	@test -n "$(CHAPTER)" || { echo 'usage: make sweep CHAPTER=<chapter> ARGS="--grid name=v1,v2 ..."' >&2; exit 2; }
+	$(BIN)/python -m dlnlib.sweep $(CHAPTER) $(ARGS)
 
 ## Speed figures (printed, never asserted)
 bench: $(STAMP)
