@@ -341,7 +341,9 @@ def claims_mode() -> str:
     ledger is made. In *reader* mode a failed claim shows a failure box and the
     chapter goes on, so a reader who changed a parameter still sees every other
     verdict and figure; in *strict* mode (``make test``, ``make execute``, the
-    variant stage, sweeps) it raises :class:`ClaimError` at once.
+    variant stage) it raises :class:`ClaimError` at once. Sweeps
+    (:mod:`dlnlib.sweep`) run in reader mode, so every claim of a run gets
+    its verdict in the record.
 
     Raises
     ------
