@@ -74,12 +74,28 @@ def construction_scales(W, X, Y, depth: int) -> ConstructionScales:
     X = _checks.invertible(X, "X", W.shape[0])
     Y = _checks.invertible(Y, "Y", W.shape[1])
     s = np.linalg.svd(X @ W @ Y, compute_uv=False)
-    r = _checks.numerical_rank(s, W.shape)
+    r = _rank_of_product(s, X, W, Y)
     if r == 0:
         raise ValueError(
             "W is zero: the construction's scales are undefined (the zero factorization is optimal)"
         )
     return _scales(s[:r].sum(), np.linalg.norm(X), np.linalg.norm(Y), L, r)
+
+
+def _rank_of_product(s: np.ndarray, X, W, Y) -> int:
+    """The rank of ``W`` read from the singular values ``s`` of ``X W Y`` (``X``, ``Y`` invertible).
+
+    The rounding of the product ``X @ W @ Y`` is of the order of
+    ``eps ||X||_2 ||W||_2 ||Y||_2``, which exceeds ``eps sigma_max(X W Y)`` when
+    ``X W Y`` is small next to its factors (``W`` along small directions of
+    ``X`` or ``Y``): :func:`dlnlib.construction.numerical_rank` (numpy's rule,
+    relative to ``s[0]``) would count that rounding as rank. The tolerance
+    here is ``max(shape) * eps`` times the product of the factors' norms.
+    """
+    if s.size == 0 or s[0] == 0:
+        return 0
+    scale = np.linalg.norm(X, 2) * np.linalg.norm(W, 2) * np.linalg.norm(Y, 2)
+    return int(np.sum(s > max(W.shape) * np.finfo(float).eps * scale))
 
 
 def _scales(
@@ -216,7 +232,7 @@ def _whitened_svd(W, X, Y, dims):
     X = _checks.invertible(X, "X", d[0])
     Y = _checks.invertible(Y, "Y", d[-1])
     U, s, Vt = np.linalg.svd(X @ W @ Y, full_matrices=False)
-    r = _checks.numerical_rank(s, W.shape)
+    r = _rank_of_product(s, X, W, Y)
     for i, di in enumerate(d[1:-1], start=1):
         if di < r:
             raise ValueError(

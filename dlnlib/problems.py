@@ -203,6 +203,7 @@ def matrix_completion(
     replace: bool = False,
     scale: float = 1.0,
     cover: bool = False,
+    connected: bool = False,
 ) -> Problem:
     """Low-rank matrix completion: observe ``n`` entries of a rank-``r`` matrix.
 
@@ -225,7 +226,14 @@ def matrix_completion(
     generator, so still deterministic in ``seed``) until every row and every
     column is observed at least once: a row or column without observations
     leaves the interpolating set unbounded in that direction, and the
-    row/column moments singular.
+    row/column moments singular. With ``connected=True`` (which implies
+    ``cover``) it is drawn again until the observed entries also connect
+    every row with every column (the bipartite graph with an edge ``a - b``
+    per observed entry ``(a, b)`` is connected): then the matrix of counts is
+    irreducible, its top singular vectors are positive (Perron-Frobenius), and
+    the nearest Kronecker factors of the data moment
+    (:func:`dlnlib.kronecker.kronecker_factors`) are invertible. A pattern
+    that falls apart into blocks has singular nearest factors.
 
     Parameters
     ----------
@@ -248,6 +256,9 @@ def matrix_completion(
         Root-mean-square entry of ``W_star`` (default 1).
     cover : bool, optional
         Redraw until every row and column is observed (default False).
+    connected : bool, optional
+        Redraw until the observed entries connect all rows and columns
+        (default False); implies ``cover``.
 
     Returns
     -------
@@ -263,7 +274,9 @@ def matrix_completion(
         larger than the number of entries that can be drawn without
         replacement, or ``scale`` is not a positive finite number; with
         ``cover=True``, if ``n < max(d0, dL)``, a row or column has weight
-        zero, or 100 draws all leave a row or column unobserved.
+        zero, or 100 draws all leave a row or column unobserved; with
+        ``connected=True``, if ``n < d0 + dL - 1`` or 100 draws all leave the
+        pattern disconnected.
 
     Examples
     --------
@@ -278,6 +291,12 @@ def matrix_completion(
     """
     n, d0, dL, rank = _sizes(n, d0, dL, rank)
     scale = _scale(scale)
+    if connected and n < d0 + dL - 1:
+        raise ValueError(
+            f"connected=True needs n >= d0 + dL - 1 = {d0 + dL - 1} observations "
+            f"to connect every row and column, got n = {n}"
+        )
+    cover = cover or connected
     p = _weights(row_weights, d0, "row_weights")
     q = _weights(col_weights, dL, "col_weights")
     probs = np.outer(p, q).ravel()
@@ -302,12 +321,34 @@ def matrix_completion(
         flat = rng.choice(d0 * dL, size=n, replace=bool(replace), p=probs)
         rows, cols = np.divmod(flat, dL)
         seen = len(np.unique(rows)) == d0 and len(np.unique(cols)) == dL
-        if seen or not cover:
+        if not cover or (seen and not connected):
             return _observe(W, rows, cols, rank, seed, p, q)
+        if seen and _pattern_connected(rows, cols, d0, dL):
+            return _observe(W, rows, cols, rank, seed, p, q)
+    if connected:
+        raise ValueError(
+            f"connected=True: 100 draws of n = {n} entries each left the rows and columns "
+            "in more than one connected block; use more observations or flatter weights"
+        )
     raise ValueError(
         f"cover=True: 100 draws of n = {n} entries each left a row or column "
         "of the matrix unobserved; use more observations or flatter weights"
     )
+
+
+def _pattern_connected(rows, cols, d0: int, dL: int) -> bool:
+    # whether the bipartite graph (rows 0..d0-1, columns d0..d0+dL-1, an edge per entry) is connected
+    parent = list(range(d0 + dL))
+
+    def root(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for a, b in zip(rows, cols):
+        parent[root(int(a))] = root(d0 + int(b))
+    return len({root(k) for k in range(d0 + dL)}) == 1
 
 
 def completion_from_pattern(

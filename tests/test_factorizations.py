@@ -115,3 +115,29 @@ def test_random_weights_follow_the_documented_rule():
             rng.standard_normal((dims[l], dims[l + 1])) / np.sqrt(dims[l]),
             rtol=1e-14,
         )
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_rank_of_w_survives_the_rounding_of_x_w_y(seed):
+    # A rank-one W whose row and column spaces meet the small directions of X and Y: X W Y is
+    # small next to ||X|| ||W|| ||Y||, so the rounding of the product X W Y leaves a second
+    # singular value above eps * sigma_max(X W Y). rank(X W Y) = rank(W) all the same (X, Y
+    # invertible): the construction must count rank 1 and fit through a width-one layer.
+    # (Found by the lower_bound chapter at seed 7, n_random 2000, depths 2..8.)
+    rng = np.random.default_rng(seed)
+    Qx = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    Qy = np.linalg.qr(rng.standard_normal((4, 4)))[0]
+    X = (Qx * [3.0, 1.0, 1e-3]) @ Qx.T
+    Y = (Qy * [3.0, 1.0, 1.0, 1e-3]) @ Qy.T
+    u = Qx[:, 2] + 1e-3 * rng.standard_normal(3)
+    v = Qy[:, 3] + 1e-3 * rng.standard_normal(4)
+    W = dlnlib.end_to_end([u[:, None], v[None, :], well_conditioned(rng, 4)])
+    assert dlnlib.construction_scales(W, X, Y, 3).rank == 1
+    ws = dlnlib.optimal_factorization(W, X, Y, (3, 1, 4, 4))
+    np.testing.assert_allclose(
+        dlnlib.end_to_end(ws), W, rtol=0, atol=1e-12 * np.abs(W).max()
+    )
+    assert float(dlnlib.regularizer_kron(ws, X, Y)) == pytest.approx(
+        dlnlib.lower_bound(W, X, Y, 3), rel=1e-9
+    )
+    assert balanced_factorization(W, X, Y, (3, 1, 1, 4))[1].shape == (1, 1)

@@ -106,6 +106,38 @@ def test_completion_cover_observes_every_row_and_column():
     np.testing.assert_array_equal(full.rows, same.rows)
 
 
+def test_completion_connected_makes_the_kronecker_factors_invertible():
+    # seed 6, 8 entries of a 4 x 4 matrix: cover=True sees every row and column, but the
+    # pattern falls into two blocks and the nearest Kronecker factor X is singular
+    split = matrix_completion(8, 4, 4, 1, seed=6, cover=True)
+    assert min(split.counts.sum(1).min(), split.counts.sum(0).min()) >= 1
+    assert (
+        np.linalg.svd(kronecker_factors(split.xs, split.ys).X)[1].min() < 1e-8
+    )
+    pb = matrix_completion(8, 4, 4, 1, seed=6, connected=True)
+    np.testing.assert_array_equal(pb.W_star, split.W_star)
+    # connected: a walk through observed entries reaches every row and column
+    reach, frontier = {0}, {0}
+    while frontier:
+        cols = {int(b) for a, b in zip(pb.rows, pb.cols) if a in frontier}
+        rows = {int(a) for a, b in zip(pb.rows, pb.cols) if b in cols}
+        frontier = rows - reach
+        reach |= rows
+    assert reach == {0, 1, 2, 3} and set(pb.cols.tolist()) == {0, 1, 2, 3}
+    kf = kronecker_factors(pb.xs, pb.ys)
+    for M in (kf.X, kf.Y):
+        s = np.linalg.svd(M, compute_uv=False)
+        assert s.min() > 0.1 * s.max()
+    # a connected draw is returned unchanged, deterministic in the seed
+    full = matrix_completion(200, 20, 20, 2, seed=1, cover=True)
+    same = matrix_completion(200, 20, 20, 2, seed=1, connected=True)
+    np.testing.assert_array_equal(full.rows, same.rows)
+    with pytest.raises(ValueError, match="n >= d0 \\+ dL - 1 = 7"):
+        matrix_completion(6, 4, 4, 1, seed=0, connected=True)
+    with pytest.raises(ValueError, match="more than one connected block"):
+        matrix_completion(39, 20, 20, 1, seed=0, connected=True)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
