@@ -1075,16 +1075,20 @@ def run_sweep(
     )
     new_rows: list[dict] = []
     futures = {}
+
+    def submit(spec: dict):
+        fut = client.submit(
+            _run,
+            spec,
+            key=f"sweep-{chapter}-{spec['key']}-{spec['attempt']}",
+            pure=False,
+        )
+        futures[fut] = spec
+        return fut
+
     try:
         for combo, attempt in todo:
-            spec = job(combo, attempt)
-            fut = client.submit(
-                _run,
-                spec,
-                key=f"sweep-{chapter}-{spec['key']}-{attempt}",
-                pure=False,
-            )
-            futures[fut] = spec
+            submit(job(combo, attempt))
         pending = as_completed(list(futures))
         total, done, died, broke = len(todo), 0, 0, 0
         start = time.perf_counter()
@@ -1114,15 +1118,7 @@ def run_sweep(
             new_rows.append(row)
             _write_records(out, records)
             if not row["final"]:
-                again = job(spec["params"], row["attempt"] + 1)
-                retry = client.submit(
-                    _run,
-                    again,
-                    key=f"sweep-{chapter}-{again['key']}-{again['attempt']}",
-                    pure=False,
-                )
-                futures[retry] = again
-                pending.add(retry)
+                pending.add(submit(job(spec["params"], row["attempt"] + 1)))
             else:
                 done += 1
                 died += row["status"] in ("error", "timeout", "killed")
