@@ -77,7 +77,11 @@ FIRST = [
     "test_factorizations.py",
 ]
 #: Test files that check the book, not dlnlib (they need the notebooks, which are not copied).
-SKIP = ["test_notebook_conventions.py", "test_claims_modes.py"]
+SKIP = [
+    "test_notebook_conventions.py",
+    "test_claims_modes.py",
+    "test_sweep.py",
+]
 
 
 @dataclass(frozen=True)
@@ -470,10 +474,10 @@ MUTANTS = [
         "numerically singular moments accepted",
     ),
     M(
-        "induced.empty_starts",
-        "if len(starts) == 0:",
-        "if len(starts) < 0:",
-        "an empty list of starts accepted",
+        "interpolant.empty_candidates",
+        "if len(candidates) == 0:",
+        "if len(candidates) < 0:",
+        "an empty list of candidates accepted",
     ),
     # --- depth_two -------------------------------------------------------------------------------------
     M(
@@ -1019,6 +1023,37 @@ MUTANTS = [
         "glue_number(name, 100 * float(excess), digits)",
         "glue_number(name, float(excess), digits)",
         "excess glued as a fraction, not in percent",
+    ),
+    # --- interpolant: the certified least-R* search ------------------------------------------------
+    M(
+        "interpolant.certificate.unprojected",
+        "return float(np.linalg.norm(g - J.T @ multipliers)) / norm",
+        "return float(np.linalg.norm(g)) / norm",
+        "the certificate forgets to remove the part the constraints explain",
+    ),
+    M(
+        "interpolant.certificate.unchecked",
+        "if not (residual <= tol and certificate <= certify):",
+        "if not (residual <= tol):",
+        "an uncertified end accepted in silence",
+    ),
+    M(
+        "interpolant.gauss_newton.none",
+        "for _ in range(3):  # Gauss-Newton steps onto the interpolating set",
+        "for _ in range(0):  # Gauss-Newton steps onto the interpolating set",
+        "the SQP's end not put back on the interpolating set",
+    ),
+    M(
+        "interpolant.least_found.argmax",
+        "best = int(np.argmin(stars))",
+        "best = int(np.argmax(stars))",
+        "the search started from the worst candidate",
+    ),
+    M(
+        "interpolant.start.misfit",
+        "if misfit > 1e-4 * scale:",
+        "if misfit > 1e4 * scale:",
+        "a start that does not interpolate let through",
     ),
 ]
 
