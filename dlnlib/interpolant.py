@@ -362,6 +362,13 @@ class LeastFound:
 
     Attributes
     ----------
+    value : float
+        The least ``R*`` found: over the candidates and the search's end.
+    matrix : ndarray, shape (d_0, d_L)
+        The interpolating matrix that has it.
+    source : str
+        ``"search"`` when the search's end is the least, else ``"candidate k"``
+        (a search may end at a stationary point above its start).
     stars : ndarray, shape (C,)
         ``R*`` of every one of the ``C`` candidates.
     certificates : ndarray, shape (C,)
@@ -369,23 +376,16 @@ class LeastFound:
     start : int
         Index of the candidate of least ``R*``, where the search started.
     search : LeastInterpolant
-        The search from that candidate.
+        The search from that candidate, whatever its end.
     """
 
+    value: float
+    matrix: np.ndarray
+    source: str
     stars: np.ndarray
     certificates: np.ndarray
     start: int
     search: LeastInterpolant
-
-    @property
-    def value(self) -> float:
-        """``R*`` at the matrix found (``search.value``)."""
-        return self.search.value
-
-    @property
-    def matrix(self) -> np.ndarray:
-        """The interpolating matrix found (``search.matrix``)."""
-        return self.search.matrix
 
 
 def least_found(
@@ -400,9 +400,11 @@ def least_found(
     certificate (:func:`interpolant_certificate`) of every candidate
     interpolant, then :func:`least_regularizer_interpolant` from the
     candidate of least ``R*``. The search either converges (interpolating,
-    certified) or raises; its end is what is returned, whether or not it
-    moved. Its value is a local minimum: an upper bound on the least ``R*``
-    over all interpolants.
+    certified) or raises, and is returned whole (``search``). The least
+    ``R*`` found is the lower of its end and the best candidate, and
+    ``source`` says which: a search from a nearly stationary start may end at
+    a stationary point slightly above it. The value is an upper bound on the
+    least ``R*`` over all interpolants.
 
     Parameters
     ----------
@@ -441,4 +443,23 @@ def least_found(
     found = least_regularizer_interpolant(
         xs, ys, targets, dims, candidates[best], starts=starts, **search
     )
-    return LeastFound(stars, certificates, best, found)
+    if found.value <= stars[best]:
+        return LeastFound(
+            found.value,
+            found.matrix,
+            "search",
+            stars,
+            certificates,
+            best,
+            found,
+        )
+    start = np.asarray(candidates[best], dtype=float)
+    return LeastFound(
+        float(stars[best]),
+        start,
+        f"candidate {best}",
+        stars,
+        certificates,
+        best,
+        found,
+    )

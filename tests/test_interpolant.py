@@ -39,6 +39,8 @@ def test_at_depth_two_the_search_returns_the_exact_depth_two_solution(seed):
     assert relative_distance(found.matrix, W_d2) < 1e-3
     assert found.moved > 0.01
     assert found.residual <= 1e-10 and found.certificate <= 1e-6
+    # the Gauss-Newton steps put the answer on the interpolating set to rounding
+    assert found.residual < 1e-14
     assert fits(found.matrix, pb, 1e-10)
 
 
@@ -74,6 +76,11 @@ def test_on_general_data_the_search_ends_below_every_reference_not_stationary(
     )
     assert np.all(found.value < found.stars[loose] * (1 - 1e-6))
     assert found.value <= found.stars.min() * (1 + 1e-9)
+    # the least found is the lower of the search's end and its start, and says which
+    assert found.value == min(found.search.value, found.stars[found.start])
+    assert (found.source == "search") == (
+        found.search.value <= found.stars[found.start]
+    )
     assert found.search.certificate <= 1e-6
     assert fits(found.matrix, pb, 1e-10)
     # the answer's certificate, recomputed from a fresh factorization of its matrix
