@@ -30,15 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HANG = 600  # seconds: only a guard against a hang
 
-# In setup's documented ranges, this combination breaks exactly one claim: at
-# fd_step = 1e-7 rounding makes the finite differences 2e-8 off, above 1e-8.
-BREAKS_FD = {
-    "seed": 78,
-    "dims": (8, 8, 8, 8),
-    "fd_step": 1e-7,
-    "fd_rtol": 1e-8,
-}
-HOLDS = {**BREAKS_FD, "fd_rtol": 1e-6}
+# Inside its documented ranges every claim of setup holds, so the sweep below runs a
+# copy of setup with one test-only knob, placed after its range checks (as in
+# test_claims_modes.py): break_fd tightens the finite-difference tolerance to 1e-30,
+# which no finite difference meets, and so breaks exactly one claim.
+BREAKS_FD = {"seed": 0, "dims": (8, 8, 8, 8), "break_fd": True}
+HOLDS = {**BREAKS_FD, "break_fd": False}
 
 COLUMNS = {
     "chapter",
@@ -259,23 +256,42 @@ def test_command_line_reports_bad_input(capsys):
 # --- sweeps --------------------------------------------------------------------------------------
 
 
+def setup_with_a_breakable_claim(directory: Path) -> Path:
+    """chapters/setup.ipynb with a knob break_fd that, after the range checks, sets fd_rtol = 1e-30."""
+    nb = nbformat.read(ROOT / "chapters" / "setup.ipynb", as_version=4)
+    code = [k for k, c in enumerate(nb.cells) if c.cell_type == "code"]
+    params, checks = code[0], code[1]
+    nb.cells[
+        params
+    ].source += "\nbreak_fd = False  # test: tighten fd_rtol to 1e-30"
+    nb.cells.insert(
+        checks + 1,
+        nbformat.v4.new_code_cell("if break_fd:\n    fd_rtol = 1e-30"),
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, directory / "setup.ipynb")
+    return directory
+
+
 def test_local_cluster_sweep_records_every_claim_and_resumes(tmp_path):
     out = tmp_path / "sweeps" / "setup.parquet"
     log = tmp_path / "progress.txt"
+    chapters = setup_with_a_breakable_claim(tmp_path / "chapters")
     combos = [BREAKS_FD, HOLDS]
     with open(log, "w") as stream:
         rows = run_sweep(
-            "setup", combos, out, n_workers=2, timeout=HANG, log=stream
+            "setup",
+            combos,
+            out,
+            n_workers=2,
+            timeout=HANG,
+            chapters_dir=chapters,
+            log=stream,
         )
     assert len(rows) == 2
     table = pd.read_parquet(out)
     assert COLUMNS <= set(table.columns)
-    assert {
-        "param_seed",
-        "param_dims",
-        "param_fd_step",
-        "param_fd_rtol",
-    } <= set(table.columns)
+    assert {"param_seed", "param_dims", "param_break_fd"} <= set(table.columns)
     assert len(table) == 2  # one row per run
     assert sorted(table.key) == sorted(run_key("setup", c) for c in combos)
     assert (table.chapter == "setup").all() and (table.attempt == 1).all()
@@ -283,7 +299,7 @@ def test_local_cluster_sweep_records_every_claim_and_resumes(tmp_path):
     assert (table.seconds > 0).all() and table.worker.str.startswith(
         "tcp://"
     ).all()
-    assert sorted(table.param_fd_rtol) == [1e-8, 1e-6]
+    assert sorted(table.param_break_fd) == ["false", "true"]  # as JSON
     assert set(table.param_dims) == {"[8, 8, 8, 8]"}
     head = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
@@ -293,11 +309,11 @@ def test_local_cluster_sweep_records_every_claim_and_resumes(tmp_path):
     ).stdout.strip()
     assert all(c.startswith(head) for c in table.commit)
 
-    by_rtol = {
-        json.loads(p)["fd_rtol"]: r
+    by_knob = {
+        json.loads(p)["break_fd"]: r
         for p, r in zip(table.params, table.itertuples())
     }
-    broken, fine = by_rtol[1e-8], by_rtol[1e-6]
+    broken, fine = by_knob[True], by_knob[False]
     assert json.loads(broken.params) == {**BREAKS_FD, "dims": [8, 8, 8, 8]}
     assert broken.status == "claim-failed" and fine.status == "ok"
     for row in (broken, fine):
@@ -311,7 +327,9 @@ def test_local_cluster_sweep_records_every_claim_and_resumes(tmp_path):
     assert broken.claims_failed == 1 and len(failed) == 1
     assert failed[0]["claim"].startswith("finite differences match")
     numbers = failed[0]["numbers"]
-    assert float(numbers["fd_err"]) >= float(numbers["fd_rtol"]) == 1e-8
+    # 1e-30 and the error both print below the floor of the text, "< 1e-12"
+    assert numbers["fd_rtol"] == "< 1e-12"
+    assert json.loads(broken.glue)["setup_fd_err"] > 0
     assert fine.claims_failed == 0
     # the same claims, one verdict apart
     assert [c["claim"][:30] for c in json.loads(broken.claims)] == [
@@ -324,7 +342,16 @@ def test_local_cluster_sweep_records_every_claim_and_resumes(tmp_path):
     # resume: every run is recorded, nothing runs, the file is untouched
     before = out.read_bytes()
     with open(log, "w") as stream:
-        assert run_sweep("setup", [HOLDS, BREAKS_FD], out, log=stream) == []
+        assert (
+            run_sweep(
+                "setup",
+                [HOLDS, BREAKS_FD],
+                out,
+                chapters_dir=chapters,
+                log=stream,
+            )
+            == []
+        )
     assert out.read_bytes() == before
     assert "nothing to run, all 2 runs are recorded" in log.read_text()
 
