@@ -337,18 +337,15 @@ def matrix_completion(
 
 
 def _pattern_connected(rows, cols, d0: int, dL: int) -> bool:
-    # whether the bipartite graph (rows 0..d0-1, columns d0..d0+dL-1, an edge per entry) is connected
-    parent = list(range(d0 + dL))
+    """Whether the bipartite graph of rows and columns, an edge per observed entry, is connected."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    def root(k):
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for a, b in zip(rows, cols):
-        parent[root(int(a))] = root(d0 + int(b))
-    return len({root(k) for k in range(d0 + dL)}) == 1
+    edges = np.ones(len(rows))
+    graph = coo_matrix(
+        (edges, (rows, d0 + np.asarray(cols))), shape=(d0 + dL,) * 2
+    )
+    return connected_components(graph, directed=False)[0] == 1
 
 
 def completion_from_pattern(
