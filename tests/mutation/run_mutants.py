@@ -509,8 +509,8 @@ MUTANTS = [
     # --- drift -----------------------------------------------------------------------------------------
     M(
         "drift.leading.n",
-        "return float(-(eta**2) * sigma**2 / (4 * n**2) * tangent @ tangent)",
-        "return float(-(eta**2) * sigma**2 / (4 * n) * tangent @ tangent)",
+        "-(eta**2) * sigma**2 / (4 * n**2) * space.project_tangent(grad_R)",
+        "-(eta**2) * sigma**2 / (4 * n) * space.project_tangent(grad_R)",
         "one factor 1/n lost",
     ),
     M(
@@ -530,6 +530,30 @@ MUTANTS = [
         "eta * sigma**2 / (n * (2 - eta * lam))",
         "eta * sigma**2 / (2 - eta * lam)",
         "covariance without its 1/n",
+    ),
+    M(
+        "drift.flow.pull_back",
+        "return step - (10 / length) * back",
+        "return step + (10 / length) * back",
+        "the term that keeps the flow on the interpolating set has the wrong sign",
+    ),
+    M(
+        "drift.fit.shift",
+        "            return d - d.mean()",
+        "            return d",
+        "the constant shift of R by the fluctuation is not fitted",
+    ),
+    M(
+        "drift.fit.stderr",
+        "stderr=float(np.std(parts, ddof=1) / np.sqrt(groups)),",
+        "stderr=float(np.std(parts, ddof=1)),",
+        "standard deviation of the groups reported as the standard error",
+    ),
+    M(
+        "drift.flow_length.fraction",
+        "left = R - R[-1] <= (1 - fraction) * (R[0] - R[-1])",
+        "left = R - R[-1] <= fraction * (R[0] - R[-1])",
+        "the fraction of the descent done read as the fraction left",
     ),
     M(
         "drift.zero_jacobian",
