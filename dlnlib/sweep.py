@@ -29,8 +29,11 @@ Before any run
     the parameters cell (:func:`knobs`), a combination that the chapter's
     range checks refuse (:func:`check_combinations` executes the parameters
     cell, the injected values and the next code cell, which holds the
-    ``require(...)`` checks, for every combination) and a scheduler that cannot
-    be reached or has no worker.
+    chapter's range checks, a :class:`dlnlib.ranges.Spec` and its
+    ``spec.check(globals())``, for every combination) and a scheduler that
+    cannot be reached or has no worker. :func:`chapter_spec` gives that spec
+    and the defaults, e.g. to sweep every knob to the ends of its range
+    (:meth:`dlnlib.ranges.Spec.edges`).
 
 The record (one row per attempt of a run)
     ======================  ===================================================
@@ -119,6 +122,7 @@ __all__ = [
     "SweepError",
     "check_combinations",
     "chapter_cells",
+    "chapter_spec",
     "grid",
     "inject",
     "knobs",
@@ -249,6 +253,51 @@ def chapter_cells(notebook) -> tuple[int, str, str]:
     if not after:
         raise SweepError("no code cell follows the parameters cell")
     return index, notebook.cells[index].source, after[0]
+
+
+def chapter_spec(chapter: str, chapters_dir=None):
+    """A chapter's parameter ranges (its :class:`~dlnlib.ranges.Spec`) and defaults.
+
+    Executes, in this process, the parameters cell and the next code cell of
+    the chapter (:func:`chapter_cells`), which makes ``spec`` and checks the
+    defaults with it.
+
+    Parameters
+    ----------
+    chapter : str
+        The notebook's name without ``.ipynb``.
+    chapters_dir : path-like, optional
+        Default ``chapters/`` of this checkout.
+
+    Returns
+    -------
+    spec : dlnlib.ranges.Spec
+    defaults : dict
+        Every name the parameters cell assigns (:func:`knobs`) and its value.
+
+    Raises
+    ------
+    SweepError
+        For an unknown chapter, or when the range checks make no ``spec``.
+    """
+    import nbformat
+
+    from dlnlib.ranges import Spec
+
+    path = _chapter_path(chapter, Path(chapters_dir or CHAPTERS))
+    _, parameters, checks = chapter_cells(nbformat.read(path, as_version=4))
+    namespace = {"__name__": "__main__"}
+    exec(compile(parameters, "<parameters cell>", "exec"), namespace)
+    defaults = {
+        name: copy.deepcopy(namespace[name]) for name in knobs(parameters)
+    }
+    exec(compile(checks, "<range checks>", "exec"), namespace)
+    spec = namespace.get("spec")
+    if not isinstance(spec, Spec):
+        raise SweepError(
+            f"the range checks of {chapter} make no `spec` (dlnlib.ranges.Spec)"
+        )
+    return spec, defaults
 
 
 def _literal(value) -> str:
@@ -502,7 +551,8 @@ def check_combinations(
     (:func:`knobs`), then executes, in one child process (working directory
     the chapters directory, ``MPLBACKEND=Agg``), for every combination: the
     parameters cell, the values as :func:`inject` writes them, and the next
-    code cell, which holds the chapter's ``require(...)`` range checks.
+    code cell, which holds the chapter's range checks
+    (``spec.check(globals())``, see :func:`chapter_spec`).
 
     Parameters
     ----------

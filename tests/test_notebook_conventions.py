@@ -7,6 +7,9 @@ import nbformat
 import pytest
 import yaml
 
+from dlnlib import sweep
+from dlnlib.ranges import PREFIX
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
@@ -122,7 +125,9 @@ def test_claims_are_checked_once_and_listed_in_a_ledger(path):
         stray = [
             line.strip()
             for line in source.splitlines()
-            if re.search(old, line) and "claims.check(" not in line
+            if re.search(old, line)
+            and "claims.check(" not in line
+            and "spec.check(" not in line
         ]
         assert not stray, f"{old} is gone from the book: {stray[:3]}"
     assert code[-1].source.strip() == "claims.ledger()", (
@@ -134,3 +139,98 @@ def test_claims_are_checked_once_and_listed_in_a_ledger(path):
     assert any(f"{{numref}}`tbl-{made[0]}-ledger`" in h for h in headings), (
         "the prose must point to the ledger table"
     )
+
+
+# --- the range of every knob, written once (dlnlib.ranges) ---------------------------------------
+
+
+def chapter_spec(path):
+    """The chapter's spec, its defaults and its parameters cell, or None without a spec."""
+    nb = nbformat.read(path, as_version=4)
+    _, parameters, checks = sweep.chapter_cells(nb)
+    if "spec.check(globals())" not in checks:
+        return None
+    spec, defaults = sweep.chapter_spec(path.stem, path.parent)
+    return spec, defaults, parameters
+
+
+SPECS = {
+    path.stem: found
+    for path in NOTEBOOKS
+    if (found := chapter_spec(path)) is not None
+}
+
+
+def test_every_chapter_states_its_ranges_as_a_spec():
+    """The cell after the parameters is a Spec and its check, in every chapter."""
+    missing = sorted({p.stem for p in NOTEBOOKS} - set(SPECS))
+    assert not missing, f"chapters without a range spec: {missing}"
+
+
+def knob_comments(parameters: str) -> dict[str, str]:
+    """Each knob's comment: the one on its line and the comment lines right above it."""
+    comments, above = {}, []
+    for line in parameters.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            above.append(stripped)
+            continue
+        if "=" in line and not line.startswith((" ", "\t")):
+            inline = line.split("#", 1)[1] if "#" in line else ""
+            for name in sweep.knobs(line.split("#", 1)[0]):
+                comments[name] = " ".join([*above, inline])
+        above = []
+    return comments
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_spec_names_every_knob_of_the_parameters_cell(name):
+    spec, _, parameters = SPECS[name]
+    assert set(spec.names) == set(sweep.knobs(parameters))
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_comment_gives_the_range_the_spec_checks(name):
+    spec, _, parameters = SPECS[name]
+    comments = knob_comments(parameters)
+    drifted = {
+        knob: (spec.knobs[knob].text, comments.get(knob, ""))
+        for knob in spec.names
+        if spec.knobs[knob].text not in comments.get(knob, "")
+    }
+    assert not drifted, (
+        "the comment of these knobs does not give the spec's range text"
+        f" (text, comment): {drifted}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_defaults_and_the_second_parameter_set_pass_the_spec(name):
+    spec, defaults, _ = SPECS[name]
+    spec.check(defaults)
+    variant = yaml.safe_load(
+        (ROOT / "tests" / "variants" / f"{name}.yaml").read_text()
+    )
+    assert set(variant) <= set(spec.names)
+    spec.check({**defaults, **variant})
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_a_knob_just_outside_its_range_is_refused_by_name(name):
+    spec, defaults, _ = SPECS[name]
+    outside = spec.outside(defaults)
+    assert {knob for values in outside for knob in values} == set(spec.names)
+    for values in outside:
+        ((knob, value),) = values.items()
+        with pytest.raises(ValueError, match=f"^{PREFIX}{re.escape(knob)} = "):
+            spec.check({**defaults, knob: value})
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_edge_of_the_ranges_passes(name):
+    """Each knob at the ends of its range (and one value between) is accepted."""
+    spec, defaults, _ = SPECS[name]
+    edges = spec.edges(defaults, interior=1)
+    assert edges
+    for values in edges:
+        spec.check({**defaults, **values})

@@ -175,12 +175,23 @@ def test_knobs_are_the_top_level_assignments_of_every_chapter():
     nb = nbformat.read(ROOT / "chapters" / "setup.ipynb", as_version=4)
     _, parameters, checks = sweep.chapter_cells(nb)
     assert sweep.knobs(parameters)[:3] == ["seed", "dims", "n"]
-    assert "require(" in checks
+    assert "spec.check(globals())" in checks
     for path in sorted((ROOT / "chapters").glob("*.ipynb")):
         _, parameters, _ = sweep.chapter_cells(
             nbformat.read(path, as_version=4)
         )
         assert "seed" in sweep.knobs(parameters), path.name
+
+
+def test_chapter_spec_gives_the_ranges_and_the_defaults(tmp_path):
+    spec, defaults = sweep.chapter_spec("setup")
+    assert list(defaults)[:3] == ["seed", "dims", "n"]
+    assert set(spec.names) == set(defaults)
+    spec.check(defaults)
+    with pytest.raises(ValueError, match="parameter out of range: n = 0"):
+        spec.check({**defaults, "n": 0})
+    with pytest.raises(SweepError, match="make no `spec`"):
+        sweep.chapter_spec("toy", write_toy(tmp_path / "chapters"))
 
 
 def test_plan_skips_final_runs_and_resumes_a_lost_first_attempt():
@@ -219,14 +230,14 @@ def test_value_the_chapter_refuses_names_the_combination(tmp_path):
         run_sweep("setup", combos, out, scheduler="tcp://127.0.0.1:1")
     message = str(info.value)
     assert "setup refuses 3 of 4 combinations (no run was started)" in message
-    # the first failing require of each combination, with its values
+    # the first knob out of range in each combination, with its values
     assert (
         "n=0, dims=(4, 5, 3, 2): ValueError: parameter out of range:"
-        " n must be 1..200" in message
+        " n = 0 must be 1..200" in message
     )
     assert (
-        "n=12, dims=(4, 9): ValueError: parameter out of range: dims needs"
-        " L >= 2 and widths 1..8" in message
+        "n=12, dims=(4, 9): ValueError: parameter out of range: dims ="
+        " (4, 9) must be L >= 2, 1..8 (length 2)" in message
     )
     assert "n=12, dims=(4, 5, 3, 2)" not in message
     assert not out.exists()
