@@ -22,6 +22,16 @@ JB_BUILD := $(BIN)/jupyter-book build --path-output . -W -n --keep-going
 # shows a failed claim in a box, goes on, and marks it failed in the page's ledger.
 nbval variants execute: export DLNLIB_CLAIMS := strict
 
+# The same floating-point kernels on every x86-64 machine, so that the stored outputs (and nbval's
+# comparison with them) do not depend on the processor: OpenBLAS picks its kernels per processor
+# (an AVX-512 machine would round differently), and long label-noise runs amplify a last-bit
+# difference to the third digit. Haswell's kernels (AVX2) run on any x86-64 processor of the last
+# decade, and numpy's own AVX-512 loops are switched off. Set for every target, sweeps included.
+ifeq ($(shell uname -m),x86_64)
+export OPENBLAS_CORETYPE := Haswell
+export NPY_DISABLE_CPU_FEATURES := AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR
+endif
+
 .PHONY: book test venv mathjax lint format unit nbval variants build-strict browser pdf texlive pdf-check execute lab bench sweep clean
 
 $(STAMP): requirements.txt pyproject.toml

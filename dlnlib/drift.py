@@ -466,7 +466,8 @@ class FlowFit:
         Largest ``|mean R - shift - R_flow(kappa t)|`` over the fitted records,
         relative to the descent ``R_flow(0) - R_flow(kappa t_end)``.
     descent : float
-        That descent: how far the fitted stretch moves ``R``.
+        That descent: how far the flow moves ``R`` from its start to the
+        last fitted record.
     """
 
     time_scale: float
@@ -483,7 +484,7 @@ def fit_time_scale(
     *,
     start: int = 0,
     groups: int = 8,
-    bounds: tuple[float, float] = (0.5, 1.5),
+    bounds: tuple[float, float] = (0.2, 5.0),
 ) -> FlowFit:
     """Fit the chains' mean ``R`` to the slow flow: ``mean R(t) = shift + R_flow(kappa t)``.
 
@@ -587,16 +588,20 @@ def flow_length(
     lr: float,
     noise_std: float,
     fraction: float = 0.9,
+    horizon: float = 8.0,
 ) -> int:
     """Noisy steps after which the slow flow has done ``fraction`` of its descent of ``R``.
 
     Book: the section *The drift along the whole run* of
     :doc:`/chapters/mechanism`.
 
-    The leading-order flow (:func:`slow_flow`) is integrated for four times
-    ``R(0) / |dR/dt(0)|`` steps, long enough for it to settle, and the first
-    of 801 equally spaced steps at which ``R - R_end <= (1 - fraction)
-    (R(0) - R_end)`` is returned.
+    The leading-order flow (:func:`slow_flow`) is integrated over a horizon
+    of ``horizon * R(0) / |dR/dt(0)|`` steps, and the first of 1601 equally
+    spaced steps at which ``R - R_end <= (1 - fraction) (R(0) - R_end)``,
+    ``R_end`` being ``R`` at the horizon, is returned. Where the flow settles
+    within the horizon this is the fraction of its whole descent; where it
+    keeps descending slowly beyond it (deep networks), of the descent within
+    the horizon.
 
     Parameters
     ----------
@@ -608,6 +613,8 @@ def flow_length(
         ``eta`` and ``sigma``.
     fraction : float, optional
         In ``(0, 1)``.
+    horizon : float, optional
+        The horizon in units of ``R(0) / |dR/dt(0)|``, ``> 0``.
 
     Returns
     -------
@@ -626,9 +633,9 @@ def flow_length(
         raise ValueError(
             "the drift vanishes here: R is stationary on the interpolating set"
         )
-    steps = 4 * R0 / abs(rate)
+    steps = _checks.positive(horizon, "horizon") * R0 / abs(rate)
     flow = slow_flow(weights, xs, ys, lr=lr, noise_std=noise_std, steps=steps)
-    ts = np.linspace(0.0, steps, 801)
+    ts = np.linspace(0.0, steps, 1601)
     R = flow.regularizer(ts)
     left = R - R[-1] <= (1 - fraction) * (R[0] - R[-1])
     return int(np.ceil(ts[np.argmax(left)]))

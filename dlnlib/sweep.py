@@ -1241,6 +1241,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--sample-seed", type=int, default=0, metavar="S")
     parser.add_argument(
+        "--edges",
+        action="store_true",
+        help="run the defaults and every end of every documented range"
+        " (dlnlib.ranges.Spec.edges), after any --grid combinations",
+    )
+    parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="a running Dask scheduler, tcp://host:port (default: a LocalCluster)",
@@ -1275,8 +1281,13 @@ def main(argv=None) -> int:
                     "--sample draws from the --grid values: give some"
                 )
             combos = sample(values, args.sample, args.sample_seed)
+        elif args.edges and not values:
+            combos = []
         else:
             combos = grid(values)
+        if args.edges:
+            spec, defaults = chapter_spec(args.chapter, args.chapters_dir)
+            combos = [*combos, {}, *spec.edges(defaults)]
         run_sweep(
             args.chapter,
             combos,

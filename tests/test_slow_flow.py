@@ -92,7 +92,7 @@ def test_the_flow_descends_R_at_the_predicted_rate_at_every_point(
 
 def synthetic(flow, kappa, shift, noise, chains=64, seed=0):
     rng = np.random.default_rng(seed)
-    steps = np.linspace(0, flow.steps / 1.6, 120)
+    steps = np.linspace(0, flow.steps / 5.5, 120)
     mean = shift + flow.regularizer(kappa * steps)
     return steps, mean[:, None] + noise * rng.standard_normal(
         (len(steps), chains)
@@ -103,7 +103,7 @@ def synthetic(flow, kappa, shift, noise, chains=64, seed=0):
 def flow(point):
     ws, xs, ys = point
     rate0 = predicted_drift(ws, xs, ys, lr=0.1, noise_std=0.5)
-    steps = 2 * float(dlnlib.regularizer(ws, xs, ys)) / abs(rate0)
+    steps = 11 * float(dlnlib.regularizer(ws, xs, ys)) / abs(rate0)
     return slow_flow(ws, xs, ys, lr=0.1, noise_std=0.5, steps=steps)
 
 
@@ -124,7 +124,7 @@ def test_the_fit_recovers_a_known_time_scale_and_shift(flow, kappa):
 
 def test_a_path_of_another_shape_leaves_a_large_misfit(flow):
     # the same start and end, but R falling in a straight line
-    steps = np.linspace(0, flow.steps / 1.6, 120)
+    steps = np.linspace(0, flow.steps / 5.5, 120)
     R_flow = flow.regularizer(steps)
     line = np.linspace(R_flow[0], R_flow[-1], len(steps))
     fit = fit_time_scale(flow, steps, np.repeat(line[:, None], 8, axis=1))
@@ -171,11 +171,12 @@ def test_flow_length_is_where_the_closed_form_has_done_the_fraction():
         s0 = np.sinh(np.log(a0 / b0))
         target = R_inf + (1 - fraction) * (R0 - R_inf)
         tau = -np.log(((target / (2 * w)) ** 2 - 1) / s0**2) / 8
+        # the grid of flow_length: 1601 points over at least 8 R0 / |dR/dt|
         spacing = (
-            4
+            8
             * R0
             / abs(predicted_drift(ws, ONE, ONE, lr=eta, noise_std=sigma))
-            / 800
+            / 1600
         )
         assert abs(T - tau / c) <= spacing + 1, (
             f"flow_length gives {T} steps for {fraction:.0%} of the descent, "
