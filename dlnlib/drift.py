@@ -213,10 +213,8 @@ def predicted_drift(
     >>> round(predicted_drift(ws, xs, ys, lr=0.1, noise_std=1.0), 6)
     -0.033088
     """
-    eta = _checks.positive(lr, "lr")
-    sigma = _checks.positive(noise_std, "noise_std")
     step = drift_vector(
-        weights, xs, ys, lr=eta, noise_std=sigma, covariance=covariance
+        weights, xs, ys, lr=lr, noise_std=noise_std, covariance=covariance
     )
     return float(flatten(regularizer_gradient(weights, xs, ys)) @ step)
 
@@ -563,11 +561,14 @@ def fit_time_scale(
                 f"the time scale {kappa:.4g} is at an end of bounds = {bounds}: "
                 "the chains do not follow the flow within that range"
             )
-        return kappa, misfit(kappa), mean_R - R_flow(kappa * t_late)
+        return kappa
 
-    kappa, residual, difference = fit(values[late].mean(axis=1))
+    mean_R = values[late].mean(axis=1)
+    kappa = fit(mean_R)
+    difference = mean_R - R_flow(kappa * t_late)
+    residual = difference - difference.mean()
     parts = [
-        fit(part.mean(axis=1))[0]
+        fit(part.mean(axis=1))
         for part in np.array_split(values[late], groups, axis=1)
     ]
     descent = float(R_flow(0.0) - R_flow(kappa * t_late[-1]))
