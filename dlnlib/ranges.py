@@ -43,28 +43,65 @@ Couplings
     Conditions that are no range of one knob (a product, an order, "contains
     every value of") are :meth:`Spec.couple` entries, checked after every knob
     is in its own range.
+
+Exploring outside the ranges
+    With the environment variable ``DLNLIB_RANGES=explore`` (set by
+    ``python -m dlnlib.sweep --explore``, which maps where the claims stop
+    holding), :meth:`Spec.check` does not refuse values out of range: it
+    prints one line saying which value is outside and that the claims below
+    are not promised there, and the chapter runs on. Unset, or ``strict``,
+    it refuses them (the default, and the promise of the README).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
 from collections.abc import Callable, Mapping
 
 __all__ = [
+    "EXPLORING",
     "PREFIX",
+    "RANGES_ENV",
     "Range",
     "Spec",
     "choice",
     "integer",
     "mapping",
+    "ranges_mode",
     "real",
     "sequence",
 ]
 
 #: Every refusal starts with this (tests, :mod:`dlnlib.sweep` and readers rely on it).
 PREFIX = "parameter out of range: "
+
+#: The environment variable that lets :meth:`Spec.check` run on outside the ranges.
+RANGES_ENV = "DLNLIB_RANGES"
+
+#: What :meth:`Spec.check` prints, in explore mode, instead of refusing.
+EXPLORING = "outside the documented ranges (DLNLIB_RANGES=explore): "
+
+
+def ranges_mode() -> str:
+    """``"strict"`` (refuse values out of range) or ``"explore"`` (show them, go on).
+
+    Read from the environment variable ``DLNLIB_RANGES`` at every call.
+
+    Raises
+    ------
+    ValueError
+        When the variable holds anything else, so that a misspelt mode never
+        silently refuses or lets through.
+    """
+    mode = os.environ.get(RANGES_ENV, "strict").strip().lower() or "strict"
+    if mode not in ("strict", "explore"):
+        raise ValueError(
+            f"{RANGES_ENV} must be 'strict' or 'explore', got {mode!r}"
+        )
+    return mode
 
 
 def _number(x) -> str:
@@ -705,10 +742,24 @@ class Spec:
             <message>, got <value>"`` for a coupling.
         NameError
             When a knob has no value in ``namespace``.
+
+        Notes
+        -----
+        In explore mode (:func:`ranges_mode`, ``DLNLIB_RANGES=explore``) the
+        problem is printed, ``"outside the documented ranges
+        (DLNLIB_RANGES=explore): <problem>; the claims below are not promised
+        for these values"``, instead of raised.
         """
         problem = self.violation(namespace)
-        if problem is not None:
-            raise ValueError(PREFIX + problem)
+        if problem is None:
+            return
+        if ranges_mode() == "explore":
+            print(
+                f"{EXPLORING}{problem}; the claims below are not promised for"
+                " these values"
+            )
+            return
+        raise ValueError(PREFIX + problem)
 
     def defaults(self, namespace: Mapping) -> dict:
         """The knobs' values in ``namespace``, in the spec's order."""

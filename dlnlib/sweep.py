@@ -31,7 +31,10 @@ Before any run
     cell, the injected values and the next code cell, which holds the
     chapter's range checks, a :class:`dlnlib.ranges.Spec` and its
     ``spec.check(globals())``, for every combination) and a scheduler that
-    cannot be reached or has no worker. :func:`chapter_spec` gives that spec
+    cannot be reached or has no worker. With ``--explore`` the values
+    out of range are run too (``DLNLIB_RANGES=explore``: the chapter prints
+    that they are outside and runs on), to map where the claims stop holding;
+    a record's run is outside when the chapter's spec refuses its values. :func:`chapter_spec` gives that spec
     and the defaults, e.g. to sweep every knob to the ends of its range
     (:meth:`dlnlib.ranges.Spec.edges`).
 
@@ -114,6 +117,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from dlnlib.ranges import PREFIX
 
 __all__ = [
     "GLUE_MIME",
@@ -543,8 +548,13 @@ json.dump(refused, sys.stdout)
 
 
 def check_combinations(
-    chapter: str, combos, chapters_dir=None, timeout: float = 600
-) -> None:
+    chapter: str,
+    combos,
+    chapters_dir=None,
+    timeout: float = 600,
+    *,
+    explore: bool = False,
+) -> list[str | None]:
     """Refuse, before any run, a combination the chapter would refuse.
 
     Checks that the chapter exists and that every name is a parameter of it
@@ -564,6 +574,16 @@ def check_combinations(
         Default ``chapters/`` of this checkout.
     timeout : float, optional
         Seconds the child process may take (a guard against a hang).
+    explore : bool, optional
+        Let combinations outside the documented ranges through (they are run
+        with ``DLNLIB_RANGES=explore``, see :func:`dlnlib.ranges.ranges_mode`);
+        any other refusal of the checks cell still refuses.
+
+    Returns
+    -------
+    list of str or None
+        Per combination, the range check's refusal (``"parameter out of
+        range: ..."``) when ``explore`` let it through, else ``None``.
 
     Raises
     ------
@@ -587,13 +607,18 @@ def check_combinations(
             f" parameters are: {', '.join(known)}"
         )
     if not combos:
-        return
+        return []
     job = {
         "parameters": parameters,
         "checks": checks,
         "injected": [_injected_source(c) for c in combos],
     }
-    env = dict(os.environ, MPLBACKEND="Agg", DLNLIB_CLAIMS="reader")
+    env = dict(
+        os.environ,
+        MPLBACKEND="Agg",
+        DLNLIB_CLAIMS="reader",
+        DLNLIB_RANGES="strict",  # a value out of range must raise here
+    )
     try:
         done = subprocess.run(
             [sys.executable, "-c", _CHECK_SCRIPT],
@@ -613,6 +638,13 @@ def check_combinations(
             f"checking the values of {chapter} failed:\n{done.stderr}"
         )
     refused = json.loads(done.stdout)
+    outside: list[str | None] = [None] * len(combos)
+    if explore:
+        allowed = f"ValueError: {PREFIX}"
+        for r in refused:
+            if r["error"].startswith(allowed):
+                outside[r["index"]] = r["error"].removeprefix("ValueError: ")
+        refused = [r for r in refused if outside[r["index"]] is None]
     if refused:
         lines = [
             f"  {_describe(combos[r['index']])}: {r['error']}"
@@ -625,6 +657,7 @@ def check_combinations(
             + "\n".join(lines)
             + (f"\n  ... and {more} more" if more else "")
         )
+    return outside
 
 
 # --- one run, on a Dask worker -------------------------------------------------------------------
@@ -745,7 +778,11 @@ def _run(job: dict) -> dict:
         notebook = work / f"{job['chapter']}.ipynb"
         notebook.write_text(job["notebook"])
         outcome, log = Path(tmp) / "outcome.json", Path(tmp) / "child.log"
-        env = dict(os.environ, DLNLIB_CLAIMS="reader")
+        env = dict(
+            os.environ,
+            DLNLIB_CLAIMS="reader",
+            DLNLIB_RANGES="explore" if job.get("explore") else "strict",
+        )
         with open(log, "w") as stderr:
             child = subprocess.Popen(
                 [
@@ -1019,6 +1056,7 @@ def run_sweep(
     chapters_dir=None,
     connect_timeout: float = 10,
     log=None,
+    explore: bool = False,
 ) -> list[dict]:
     """Run ``chapter`` once per combination on Dask and record every run.
 
@@ -1046,6 +1084,12 @@ def run_sweep(
         Seconds to reach ``scheduler`` and to wait for its first worker.
     log : file, optional
         Where progress goes, default ``sys.stderr``.
+    explore : bool, optional
+        Also run combinations outside the documented ranges, with
+        ``DLNLIB_RANGES=explore`` (the chapter prints that its values are
+        outside and runs on); their records are read as outside by comparing
+        their values with the chapter's spec. Used to map where the claims
+        stop holding. Default: refuse them before any run.
 
     Returns
     -------
@@ -1085,7 +1129,16 @@ def run_sweep(
             file=log,
         )
         return []
-    check_combinations(chapter, [c for c, _ in todo], chapters_dir)
+    outside = check_combinations(
+        chapter, [c for c, _ in todo], chapters_dir, explore=explore
+    )
+    if any(outside):
+        print(
+            f"sweep {chapter}: {sum(map(bool, outside))} of {len(todo)} runs"
+            " are outside the documented ranges (--explore)",
+            file=log,
+            flush=True,
+        )
 
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:  # papermill clears them; no need to ship them
@@ -1108,6 +1161,7 @@ def run_sweep(
             "siblings": siblings,
             "timeout": timeout,
             "commit": commit,
+            "explore": explore,
         }
 
     client, cluster = _connect(scheduler, n_workers, connect_timeout)
@@ -1247,6 +1301,12 @@ def main(argv=None) -> int:
         " (dlnlib.ranges.Spec.edges), after any --grid combinations",
     )
     parser.add_argument(
+        "--explore",
+        action="store_true",
+        help="also run values outside the documented ranges (DLNLIB_RANGES="
+        "explore), to map where the claims stop holding",
+    )
+    parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="a running Dask scheduler, tcp://host:port (default: a LocalCluster)",
@@ -1297,6 +1357,7 @@ def main(argv=None) -> int:
             timeout=args.timeout,
             chapters_dir=args.chapters_dir,
             connect_timeout=args.connect_timeout,
+            explore=args.explore,
         )
     except SweepError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from dlnlib.ranges import (
+    EXPLORING,
     PREFIX,
+    RANGES_ENV,
     Spec,
     choice,
     integer,
@@ -222,6 +224,27 @@ def test_check_reads_only_the_knobs_and_needs_all_of_them():
         spec.check({"m": 12})
     assert spec.defaults({"n": 12, "x": 1}) == {"n": 12}
     assert spec.names == ["n"]
+
+
+def test_explore_mode_shows_the_problem_and_goes_on(monkeypatch, capsys):
+    spec = Spec(n=integer(1, 200))
+    monkeypatch.setenv(RANGES_ENV, "explore")
+    spec.check({"n": 12})
+    assert capsys.readouterr().out == ""  # inside: nothing to say
+    spec.check({"n": 0})
+    shown = capsys.readouterr().out
+    assert shown.startswith(EXPLORING + "n = 0 must be 1..200"), shown
+    assert "the claims below are not promised" in shown
+    monkeypatch.setenv(RANGES_ENV, "strict")
+    refused(spec, {"n": 0}, "n = 0 must be 1..200")
+    monkeypatch.setenv(RANGES_ENV, "")  # empty: the default, strict
+    refused(spec, {"n": 0}, "n = 0 must be 1..200")
+
+
+def test_a_misspelt_ranges_mode_is_refused(monkeypatch):
+    monkeypatch.setenv(RANGES_ENV, "explor")
+    with pytest.raises(ValueError, match="DLNLIB_RANGES must be 'strict' or"):
+        Spec(n=integer(1, 200)).check({"n": 0})
 
 
 # --- bad specs are refused -----------------------------------------------------------------------

@@ -267,6 +267,69 @@ def test_command_line_reports_bad_input(capsys):
 # --- sweeps --------------------------------------------------------------------------------------
 
 
+def test_explore_lets_values_out_of_range_through_and_says_which(tmp_path):
+    combos = [{"n": 0}, {"n": 12}, {"n": 201}]
+    outside = sweep.check_combinations("setup", combos, explore=True)
+    assert outside[1] is None
+    assert outside[0].startswith(
+        "parameter out of range: n = 0 must be 1..200"
+    )
+    assert outside[2].startswith("parameter out of range: n = 201 must be")
+    # an unknown name is still refused, explore or not
+    with pytest.raises(SweepError, match="setup has no parameter 'nn'"):
+        sweep.check_combinations("setup", [{"nn": 1}], explore=True)
+
+
+def spec_toy(directory: Path) -> Path:
+    """A chapter with one knob n in 1..3 and one claim that n is in 1..3."""
+    new = nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.cells = [
+        new("n = 2  # 1..3", metadata={"tags": ["parameters"]}),
+        new(
+            "from dlnlib.ranges import Spec, integer\n\n"
+            "Spec(n=integer(1, 3)).check(globals())"
+        ),
+        new(
+            "from dlnlib import book\n\n"
+            'claims = book.Claims("toy")\n'
+            'claims.check("n = {n} is in 1..3", 1 <= n <= 3, n=n)\n'
+            "claims.ledger()"
+        ),
+    ]
+    directory.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, directory / "spec_toy.ipynb")
+    return directory
+
+
+@pytest.mark.parametrize("explore", [False, True])
+def test_a_run_outside_the_ranges_is_refused_or_explored(tmp_path, explore):
+    chapters = spec_toy(tmp_path / "chapters")
+    notebook = nbformat.read(chapters / "spec_toy.ipynb", as_version=4)
+    row = sweep._run(
+        {
+            "chapter": "spec_toy",
+            "key": run_key("spec_toy", {"n": 5}),
+            "params": {"n": 5},
+            "attempt": 1,
+            "notebook": nbformat.writes(sweep.inject(notebook, {"n": 5})),
+            "siblings": {},
+            "timeout": HANG,
+            "commit": None,
+            "explore": explore,
+        }
+    )
+    if explore:  # the chapter ran on, and its claim failed at n = 5
+        assert row["status"] == "claim-failed", row
+        assert row["claims_failed"] == 1 and row["error"] is None
+    else:
+        assert row["status"] == "error", row
+        assert row["error"].startswith(
+            "ValueError: parameter out of range: n = 5 must be 1..3"
+        ), row
+
+
 def setup_with_a_breakable_claim(directory: Path) -> Path:
     """chapters/setup.ipynb with a knob break_fd that, after the range checks, sets fd_rtol = 1e-30."""
     nb = nbformat.read(ROOT / "chapters" / "setup.ipynb", as_version=4)
