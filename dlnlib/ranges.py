@@ -387,8 +387,8 @@ class _Choice(Range):
         return min(self.values), max(self.values)
 
     def _outside(self, value, p) -> list:
-        if not self.numeric:
-            return []
+        if not self.numeric:  # a value of another kind: none of the choices
+            return ["none of these"]
         step = 1 if all(isinstance(v, int) for v in self.values) else 1e-9
         return [min(self.values) - step, max(self.values) + step]
 
@@ -929,7 +929,8 @@ class Spec:
         """Values just outside each knob's range, one knob at a time.
 
         A number one past an integer bound or the next float beyond a real
-        one (an open bound itself); a sequence with its smallest or largest
+        one (an open bound itself); for a choice of other values (strings,
+        booleans) the string ``"none of these"``; a sequence with its smallest or largest
         element so moved, one element too short or too long; a mapping with
         a needed entry so moved, or without it. :meth:`check` refuses each,
         naming the moved knob (the knobs declared after it are not read

@@ -94,6 +94,10 @@ def test_choice():
         "mode = 'medium' must be 'fast' or 'slow'",
     )
     refused(spec, {"mode": "fast", "depth": 5}, "depth = 5 must be 2, 3 or 4")
+    # just outside: a number past the ends, for other choices a value of none of them
+    outside = spec.outside({"mode": "slow", "depth": 3})
+    assert outside == [{"mode": "none of these"}, {"depth": 1}, {"depth": 5}]
+    refused(spec, {"mode": "none of these", "depth": 3}, "mode = ")
 
 
 def test_sequence_lengths_and_elements():
@@ -371,7 +375,7 @@ def test_outside_values_are_refused_naming_the_moved_knob():
     spec, defaults = sens_spec()
     outside = spec.outside(defaults)
     moved = {name for o in outside for name in o}
-    assert moved == {"sens_d", "sens_n", "lr", "steps", "depths"}
+    assert moved == {"sens_d", "sens_n", "lr", "steps", "depths", "mode"}
     assert {"sens_n": 24} in outside and {"sens_n": 31} in outside
     assert {"steps": 99_999} in outside and {"depths": []} in outside
     assert {"depths": [2, 5]} in outside and {"depths": [1, 3]} in outside

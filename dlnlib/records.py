@@ -1,0 +1,267 @@
+"""Sweep records read against the documented ranges: where each claim held.
+
+A sweep (:mod:`dlnlib.sweep`) records every run of a chapter in
+``sweeps/<chapter>.parquet``: the values set, the status and, from the claims
+ledger, every claim with its verdict. This module reads those records back
+for the page "Where the claims hold": which runs lie inside the documented
+ranges (the chapter's :class:`dlnlib.ranges.Spec` accepts their values), the
+verdict of one claim in every run, and a map of those verdicts over two
+parameters.
+
+A claim is found in a run's ledger by the start of its text (the words before
+its first measured number, e.g. ``"label noise ends closer in"``), so one
+name matches the same claim in every run whatever numbers it measured.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = ["VERDICTS", "claim_verdicts", "draw_claim_map", "read_runs"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The verdicts of a claim in one run, in the order the maps draw them.
+VERDICTS = ("held", "failed", "crashed", "absent")
+
+
+def read_runs(chapter: str, directory=None, chapters_dir=None):
+    """The settled runs of a chapter's sweep record, with their place in the ranges.
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter's name, e.g. ``"experiments"``.
+    directory : path-like, optional
+        Where the records are, default ``sweeps/`` of this checkout.
+    chapters_dir : path-like, optional
+        Where the notebooks are (for the spec and the defaults), default
+        ``chapters/``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per settled run (the last attempt of each), indexed by the
+        run's key, with columns ``params`` (dict: the values set),
+        ``values`` (dict: every knob, the defaults filled in), ``outside``
+        (the spec's refusal of ``values``, missing inside the ranges),
+        ``inside`` (bool: the spec accepts ``values``),
+        ``status``, ``error``, ``claims`` (list of ``{"claim", "held",
+        "numbers"}``, empty without a ledger) and ``seconds``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the chapter has no record.
+    ValueError
+        When the record holds another chapter's runs.
+    """
+    import pandas as pd
+
+    from dlnlib import sweep
+
+    path = Path(directory or ROOT / "sweeps") / f"{chapter}.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{chapter} has no sweep record at {path}; run `make sweep"
+            f" CHAPTER={chapter} ARGS=--edges`"
+        )
+    table = pd.read_parquet(path)
+    others = sorted(set(table["chapter"]) - {chapter})
+    if others:
+        raise ValueError(f"{path} holds runs of {others}, not only {chapter}")
+    spec, defaults = sweep.chapter_spec(chapter, chapters_dir)
+    final = table[table["final"]].drop_duplicates("key", keep="last")
+    rows = []
+    for _, run in final.iterrows():
+        params = json.loads(run["params"])
+        values = {**defaults, **params}
+        rows.append(
+            {
+                "key": run["key"],
+                "params": params,
+                "values": values,
+                "outside": spec.violation(values),
+                "inside": spec.violation(values) is None,
+                "status": run["status"],
+                "error": run["error"],
+                "claims": json.loads(run["claims"])
+                if isinstance(run["claims"], str)
+                else [],
+                "seconds": run["seconds"],
+            }
+        )
+    columns = [
+        "key",
+        "params",
+        "values",
+        "outside",
+        "inside",
+        "status",
+        "error",
+    ]
+    return pd.DataFrame(
+        rows, columns=[*columns, "claims", "seconds"]
+    ).set_index("key")
+
+
+def claim_verdicts(runs, claim: str):
+    """The verdict of one claim in every run.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        From :func:`read_runs`.
+    claim : str
+        The start of the claim's text, as the ledger writes it.
+
+    Returns
+    -------
+    pandas.Series
+        Per run (same index): ``"held"`` or ``"failed"`` as its ledger says,
+        ``"crashed"`` when the run stopped before its ledger (an error, a
+        timeout, a killed kernel) or ``"absent"`` when its ledger has no claim
+        starting so (e.g. a section the values switched off).
+
+    Raises
+    ------
+    ValueError
+        When no run at all has the claim (a misspelt start), or one ledger
+        has two claims starting so (the start does not name one claim).
+    """
+    import pandas as pd
+
+    verdicts = {}
+    for key, run in runs.iterrows():
+        found = [c for c in run["claims"] if c["claim"].startswith(claim)]
+        if len(found) > 1:
+            raise ValueError(
+                f"{len(found)} claims of run {key} start with {claim!r}; give"
+                " more of the text"
+            )
+        if found:
+            verdicts[key] = "held" if found[0]["held"] else "failed"
+        elif run["status"] in ("ok", "claim-failed"):
+            verdicts[key] = "absent"
+        else:
+            verdicts[key] = "crashed"
+    verdicts = pd.Series(verdicts, dtype=object).reindex(runs.index)
+    if not verdicts.isin(["held", "failed"]).any():
+        raise ValueError(f"no recorded run has a claim starting {claim!r}")
+    return verdicts
+
+
+def _axis(values) -> tuple[dict, list, list[str]]:
+    """Where each distinct value sits on an axis, the ticks and their labels.
+
+    Numbers sit at their value; anything else (a list, a string) at 0, 1, ...
+    in the order of its JSON text.
+    """
+    distinct = {json.dumps(v): v for v in values}
+    numeric = all(
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+        for v in distinct.values()
+    )
+    if numeric:
+        order = sorted(distinct, key=distinct.get)
+        ticks = [distinct[t] for t in order]
+        return dict(zip(order, ticks)), ticks, [f"{v:g}" for v in ticks]
+    order = sorted(distinct)
+    ticks = list(range(len(order)))
+    return dict(zip(order, ticks)), ticks, order
+
+
+_STYLE = {
+    "held": dict(marker="o", color="#2a7f3f"),
+    "failed": dict(marker="X", color="#c0392b"),
+    "crashed": dict(marker="s", color="#222222"),
+    "absent": dict(marker="d", color="#999999"),
+}
+
+
+def draw_claim_map(
+    ax, runs, verdicts, x: str, y: str, others=None, legend: bool = True
+) -> dict:
+    """Draw one claim's verdicts over two parameters.
+
+    Each run is a mark at its values of ``x`` and ``y`` (numbers at their
+    value, other values in order, ticks at the values recorded): a green disc where the
+    claim held, a red cross where it failed, a black square where the run
+    crashed, a grey diamond where the claim was absent. A mark is filled
+    inside the documented ranges and hollow outside them.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    runs : pandas.DataFrame
+        From :func:`read_runs`.
+    verdicts : pandas.Series
+        From :func:`claim_verdicts` of these runs.
+    x, y : str
+        The two knobs.
+    others : dict, optional
+        Only the runs whose other knobs have these values (default: the runs
+        that set no knob but ``x`` and ``y``, the others at their defaults).
+    legend : bool, optional
+        Add a legend of the verdicts drawn and of filled (inside) and hollow
+        (outside) marks.
+
+    Returns
+    -------
+    dict
+        ``{(verdict, inside): count}`` of the runs drawn.
+
+    Raises
+    ------
+    ValueError
+        When no run sets only ``x`` and ``y`` (with ``others``).
+    """
+    others = dict(others or {})
+    keep = [
+        key
+        for key, run in runs.iterrows()
+        if set(run["params"]) <= {x, y, *others}
+        and all(run["params"].get(k, v) == v for k, v in others.items())
+    ]
+    if not keep:
+        raise ValueError(f"no recorded run varies {x} and {y} alone")
+    chosen = runs.loc[keep]
+    xs, x_ticks, x_labels = _axis(v[x] for v in chosen["values"])
+    ys, y_ticks, y_labels = _axis(v[y] for v in chosen["values"])
+    counts: dict = {}
+    for key, run in chosen.iterrows():
+        verdict, inside = verdicts[key], bool(run["inside"])
+        style = _STYLE[verdict]
+        ax.scatter(
+            xs[json.dumps(run["values"][x])],
+            ys[json.dumps(run["values"][y])],
+            s=90,
+            marker=style["marker"],
+            facecolors=style["color"] if inside else "none",
+            edgecolors=style["color"],
+            linewidths=1.6,
+            zorder=3,
+        )
+        counts[verdict, inside] = counts.get((verdict, inside), 0) + 1
+    ax.set_xticks(x_ticks, x_labels)
+    ax.set_yticks(y_ticks, y_labels)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    if legend:
+        from matplotlib.lines import Line2D
+
+        def mark(verdict, filled, label):
+            style = _STYLE[verdict]
+            return Line2D(
+                [], [], ls="", marker=style["marker"], ms=8, mew=1.6,
+                color=style["color"],
+                mfc=style["color"] if filled else "none", label=label,
+            )  # fmt: skip
+
+        drawn = {v for v, _ in counts}
+        handles = [mark(v, True, v) for v in VERDICTS if v in drawn]
+        if any(not inside for _, inside in counts):
+            handles.append(mark("held", False, "hollow: outside the ranges"))
+        ax.legend(handles=handles, fontsize=7, loc="best")
+    return counts

@@ -1,0 +1,150 @@
+"""dlnlib.records: sweep records read against the ranges, one claim's verdicts, its map."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from dlnlib import records, sweep  # noqa: E402
+
+CLAIM = "finite differences match"
+
+
+def row(params, status, held=None, attempt=1, other=True):
+    """One record of setup: a ledger with the claim (held or not) and another claim."""
+    claims = None
+    if held is not None:
+        claims = [{"claim": f"{CLAIM} to 1e-9", "held": held, "numbers": {}}]
+        if other:
+            claims.append(
+                {"claim": "another claim", "held": True, "numbers": {}}
+            )
+    return {
+        "chapter": "setup",
+        "key": sweep.run_key("setup", params),
+        "params": json.dumps(params),
+        "status": status,
+        "error": None if status in ("ok", "claim-failed") else "Boom: x",
+        "claims": None if claims is None else json.dumps(claims),
+        "claims_held": None,
+        "claims_failed": None,
+        "glue": "{}",
+        "seconds": 1.0,
+        "attempt": attempt,
+        "final": status != "killed" or attempt == 2,
+        "started": None,
+        "worker": None,
+        "commit": None,
+    }
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    rows = [
+        row({}, "ok", held=True),
+        row({"n": 1}, "ok", held=True),
+        row({"n": 200}, "claim-failed", held=False),
+        row({"n": 300}, "claim-failed", held=False),  # outside 1..200
+        row({"n": 400}, "killed"),  # first attempt: not settled
+        row({"n": 400}, "error", attempt=2),
+        row({"seed": 3}, "ok", held=True),
+        row({"n": 1, "seed": 3}, "ok", held=None),  # ran, no such claim
+    ]
+    rows[-1]["claims"] = json.dumps(
+        [{"claim": "x", "held": True, "numbers": {}}]
+    )
+    sweep._write_records(tmp_path / "setup.parquet", rows)
+    return tmp_path
+
+
+def test_runs_are_the_settled_attempts_placed_in_the_ranges(recorded):
+    runs = records.read_runs("setup", recorded)
+    assert len(runs) == 7  # the killed first attempt is not settled
+    by_n = {
+        r["params"].get("n"): r
+        for _, r in runs.iterrows()
+        if "seed" not in r["params"]
+    }
+    assert (
+        by_n[None]["inside"]
+        and by_n[200]["inside"]
+        and not by_n[300]["inside"]
+    )
+    assert by_n[300]["outside"].startswith("n = 300 must be 1..200")
+    assert by_n[400]["status"] == "error" and by_n[400]["claims"] == []
+    _, defaults = sweep.chapter_spec("setup")
+    assert by_n[1]["values"] == {**defaults, "n": 1}
+
+
+def test_verdicts_of_one_claim(recorded):
+    runs = records.read_runs("setup", recorded)
+    verdicts = records.claim_verdicts(runs, CLAIM)
+    got = {
+        json.dumps(runs.loc[k, "params"], sort_keys=True): v
+        for k, v in verdicts.items()
+    }
+    assert got == {
+        "{}": "held",
+        '{"n": 1}': "held",
+        '{"n": 200}': "failed",
+        '{"n": 300}': "failed",
+        '{"n": 400}': "crashed",
+        '{"seed": 3}': "held",
+        '{"n": 1, "seed": 3}': "absent",
+    }
+    with pytest.raises(
+        ValueError, match="no recorded run has a claim starting"
+    ):
+        records.claim_verdicts(runs, "finite differences matched")
+    with pytest.raises(ValueError, match="give more of the text"):
+        records.claim_verdicts(runs, "")
+
+
+def test_the_map_draws_the_runs_that_vary_its_two_knobs(recorded):
+    runs = records.read_runs("setup", recorded)
+    verdicts = records.claim_verdicts(runs, CLAIM)
+    fig, ax = plt.subplots()
+    counts = records.draw_claim_map(ax, runs, verdicts, "n", "seed")
+    # every run but none: they all set only n and seed
+    assert counts == {
+        ("held", True): 3,
+        ("failed", True): 1,
+        ("failed", False): 1,
+        ("crashed", False): 1,
+        ("absent", True): 1,
+    }
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "1",
+        "12",
+        "200",
+        "300",
+        "400",
+    ]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [
+        "held",
+        "failed",
+        "crashed",
+        "absent",
+        "hollow: outside the ranges",
+    ]
+    fig2, ax2 = plt.subplots()
+    only = records.draw_claim_map(
+        ax2, runs, verdicts, "n", "dims", legend=False
+    )
+    assert sum(only.values()) == 5  # the runs that set seed are left out
+    with pytest.raises(ValueError, match="no recorded run varies"):
+        records.draw_claim_map(
+            ax2, runs.iloc[[4]], verdicts, "dims", "fd_rtol"
+        )
+    plt.close("all")
+
+
+def test_a_missing_record_is_an_error_naming_the_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make sweep CHAPTER=setup"):
+        records.read_runs("setup", tmp_path)
