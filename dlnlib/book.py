@@ -672,8 +672,9 @@ class Claims:
         (``application/vnd.dlnlib.ledger+json``) for the sweeps to read.
         """
         n, bad = len(self.records), len(self.failed)
-        caption = f"The {n} claims checked on this page: {n - bad} held" + (
-            f", {bad} failed." if bad else "."
+        caption = (
+            f"The {n} claim{'s' if n != 1 else ''} checked on this page: {n - bad} held"
+            + (f", {bad} failed." if bad else ".")
         )
         rows = [
             (k + 1, r["claim"], _VERDICT[r["held"]])

@@ -18,12 +18,30 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["VERDICTS", "claim_verdicts", "draw_claim_map", "read_runs"]
+__all__ = [
+    "VERDICTS",
+    "claim_verdicts",
+    "draw_claim_map",
+    "read_runs",
+    "recorded",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
 #: The verdicts of a claim in one run, in the order the maps draw them.
 VERDICTS = ("held", "failed", "crashed", "absent")
+
+
+def recorded(directory=None) -> tuple[str, ...]:
+    """The chapters with a sweep record, ``sweeps/<chapter>.parquet``, sorted.
+
+    Parameters
+    ----------
+    directory : path-like, optional
+        Where the records are, default ``sweeps/`` of this checkout.
+    """
+    folder = Path(directory or ROOT / "sweeps")
+    return tuple(sorted(p.stem for p in folder.glob("*.parquet")))
 
 
 def read_runs(chapter: str, directory=None, chapters_dir=None):

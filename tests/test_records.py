@@ -62,6 +62,11 @@ def recorded(tmp_path):
     return tmp_path
 
 
+def test_recorded_lists_the_chapters_with_a_record(recorded, tmp_path):
+    assert records.recorded(recorded) == ("setup",)
+    assert records.recorded(tmp_path / "none") == ()
+
+
 def test_runs_are_the_settled_attempts_placed_in_the_ranges(recorded):
     runs = records.read_runs("setup", recorded)
     assert len(runs) == 7  # the killed first attempt is not settled
