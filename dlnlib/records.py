@@ -219,16 +219,17 @@ def draw_claim_map(
     x, y : str
         The two knobs.
     others : dict, optional
-        Only the runs whose other knobs have these values (default: the runs
-        that set no knob but ``x`` and ``y``, the others at their defaults).
+        Only the runs that set no knob but ``x``, ``y`` and these, and have
+        these values (default: the runs that set no knob but ``x`` and ``y``,
+        the others at their defaults).
     legend : bool, optional
         Add a legend of the verdicts drawn and of filled (inside) and hollow
         (outside) marks.
 
     Returns
     -------
-    dict
-        ``{(verdict, inside): count}`` of the runs drawn.
+    pandas.DataFrame
+        The runs drawn (rows of ``runs``) with a column ``verdict``.
 
     Raises
     ------
@@ -240,14 +241,14 @@ def draw_claim_map(
         key
         for key, run in runs.iterrows()
         if set(run["params"]) <= {x, y, *others}
-        and all(run["params"].get(k, v) == v for k, v in others.items())
+        and all(run["values"][k] == v for k, v in others.items())
     ]
     if not keep:
         raise ValueError(f"no recorded run varies {x} and {y} alone")
     chosen = runs.loc[keep]
     xs, x_ticks, x_labels = _axis(v[x] for v in chosen["values"])
     ys, y_ticks, y_labels = _axis(v[y] for v in chosen["values"])
-    counts: dict = {}
+    drawn = set()
     for key, run in chosen.iterrows():
         verdict, inside = verdicts[key], bool(run["inside"])
         style = _STYLE[verdict]
@@ -261,7 +262,7 @@ def draw_claim_map(
             linewidths=1.6,
             zorder=3,
         )
-        counts[verdict, inside] = counts.get((verdict, inside), 0) + 1
+        drawn.add((verdict, inside))
     ax.set_xticks(x_ticks, x_labels)
     ax.set_yticks(y_ticks, y_labels)
     ax.set_xlabel(x)
@@ -277,9 +278,10 @@ def draw_claim_map(
                 mfc=style["color"] if filled else "none", label=label,
             )  # fmt: skip
 
-        drawn = {v for v, _ in counts}
-        handles = [mark(v, True, v) for v in VERDICTS if v in drawn]
-        if any(not inside for _, inside in counts):
+        handles = [
+            mark(v, True, v) for v in VERDICTS if v in {d for d, _ in drawn}
+        ]
+        if any(not inside for _, inside in drawn):
             handles.append(mark("held", False, "hollow: outside the ranges"))
         ax.legend(handles=handles, fontsize=7, loc="best")
-    return counts
+    return chosen.assign(verdict=verdicts[chosen.index])

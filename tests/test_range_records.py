@@ -6,8 +6,10 @@ defaults and with each knob at each end of its range
 (:meth:`dlnlib.ranges.Spec.edges`). For every chapter with a record, each of
 those runs must be recorded, and every recorded run whose values lie inside
 the documented ranges must have run through with every claim held. Chapters
-without a record yet are listed in ``PENDING``; the list may only shrink (a
-chapter listed there that has a record fails the test).
+whose record is missing or does not yet cover every range end are listed in
+``PENDING``; the list may only shrink (a chapter listed there whose record
+covers every end fails the test, so it is taken off). A pending chapter's
+record, when there is one, is still held to the second rule.
 """
 
 import json
@@ -24,6 +26,7 @@ RECORDS = ROOT / "sweeps"
 
 #: Chapters whose ranges have no committed record yet (each run costs minutes).
 PENDING = {
+    "where",  # its record is made last: it reads the others
     "assumption",
     "beyond",
     "completion",
@@ -35,30 +38,38 @@ PENDING = {
 RECORDED = [c for c in CHAPTERS if (RECORDS / f"{c}.parquet").exists()]
 
 
-def test_every_chapter_is_recorded_or_pending():
-    missing = sorted(set(CHAPTERS) - set(RECORDED) - PENDING)
-    stale = sorted(PENDING & set(RECORDED))
-    assert not missing, (
-        f"chapters with neither a record nor a PENDING entry: {missing}"
-    )
-    assert not stale, f"chapters in PENDING that have a record now: {stale}"
-
-
 def final_runs(chapter: str) -> pd.DataFrame:
     records = pd.read_parquet(RECORDS / f"{chapter}.parquet")
     return records[records["final"]].set_index("key")
 
 
-@pytest.mark.parametrize("chapter", RECORDED)
-def test_each_range_end_has_a_recorded_run(chapter):
+def unrecorded_ends(chapter: str) -> list[dict]:
+    """The range ends (and the defaults) of a chapter without a settled run."""
     spec, defaults = sweep.chapter_spec(chapter)
-    runs = final_runs(chapter)
-    wanted = [{}, *spec.edges(defaults)]
-    missing = [
+    runs = final_runs(chapter) if chapter in RECORDED else pd.DataFrame()
+    return [
         params
-        for params in wanted
+        for params in [{}, *spec.edges(defaults)]
         if sweep.run_key(chapter, params) not in runs.index
     ]
+
+
+def test_every_chapter_is_recorded_or_pending():
+    missing = sorted(set(CHAPTERS) - set(RECORDED) - PENDING)
+    assert not missing, (
+        f"chapters with neither a record nor a PENDING entry: {missing}"
+    )
+    done = sorted(c for c in PENDING & set(RECORDED) if not unrecorded_ends(c))
+    assert not done, (
+        f"chapters in PENDING whose record covers every range end: {done}"
+    )
+
+
+@pytest.mark.parametrize("chapter", sorted(set(RECORDED) - PENDING))
+def test_each_range_end_has_a_recorded_run(chapter):
+    spec, defaults = sweep.chapter_spec(chapter)
+    wanted = [{}, *spec.edges(defaults)]
+    missing = unrecorded_ends(chapter)
     assert not missing, (
         f"{chapter}: {len(missing)} of {len(wanted)} range ends have no recorded"
         f" run, e.g. {missing[:3]}; run `make sweep CHAPTER={chapter} ARGS=--edges`"

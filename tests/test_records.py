@@ -114,8 +114,9 @@ def test_the_map_draws_the_runs_that_vary_its_two_knobs(recorded):
     runs = records.read_runs("setup", recorded)
     verdicts = records.claim_verdicts(runs, CLAIM)
     fig, ax = plt.subplots()
-    counts = records.draw_claim_map(ax, runs, verdicts, "n", "seed")
-    # every run but none: they all set only n and seed
+    drawn = records.draw_claim_map(ax, runs, verdicts, "n", "seed")
+    # every run: they all set only n and seed
+    counts = drawn.groupby(["verdict", "inside"]).size().to_dict()
     assert counts == {
         ("held", True): 3,
         ("failed", True): 1,
@@ -142,7 +143,13 @@ def test_the_map_draws_the_runs_that_vary_its_two_knobs(recorded):
     only = records.draw_claim_map(
         ax2, runs, verdicts, "n", "dims", legend=False
     )
-    assert sum(only.values()) == 5  # the runs that set seed are left out
+    assert len(only) == 5  # the runs that set seed are left out
+    # other knobs fixed: the runs at seed 3 (set), not those at the default seed
+    at3 = records.draw_claim_map(ax2, runs, verdicts, "n", "dims", {"seed": 3})
+    assert sorted(map(str, at3["params"])) == [
+        "{'n': 1, 'seed': 3}",
+        "{'seed': 3}",
+    ]
     with pytest.raises(ValueError, match="no recorded run varies"):
         records.draw_claim_map(
             ax2, runs.iloc[[4]], verdicts, "dims", "fd_rtol"
