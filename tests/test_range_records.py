@@ -32,7 +32,6 @@ PENDING = {
     "completion",
     "contrast",
     "experiments",
-    "mechanism",
 }
 
 RECORDED = [c for c in CHAPTERS if (RECORDS / f"{c}.parquet").exists()]
