@@ -170,6 +170,44 @@ def claim_verdicts(runs, claim: str):
     return verdicts
 
 
+def claim_numbers(runs, claim: str, name: str):
+    """One measured number of one claim in every run, as its ledger wrote it.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        From :func:`read_runs`.
+    claim : str
+        The start of the claim's text.
+    name : str
+        The number's name in the claim's ``numbers``.
+
+    Returns
+    -------
+    pandas.Series
+        Per run (same index), the number's text, or ``None`` where the run
+        has no such claim.
+
+    Raises
+    ------
+    KeyError
+        When a run's claim has no number ``name``.
+    """
+    import pandas as pd
+
+    found = {}
+    for key, run in runs.iterrows():
+        for c in run["claims"]:
+            if c["claim"].startswith(claim):
+                if name not in c["numbers"]:
+                    raise KeyError(
+                        f"the claim {claim!r} of run {key} has no number"
+                        f" {name!r}; it has {sorted(c['numbers'])}"
+                    )
+                found[key] = c["numbers"][name]
+    return pd.Series(found, dtype=object).reindex(runs.index)
+
+
 def _axis(values) -> tuple[dict, list, list[str]]:
     """Where each distinct value sits on an axis, the ticks and their labels.
 
@@ -199,8 +237,15 @@ _STYLE = {
 
 
 def draw_claim_map(
-    ax, runs, verdicts, x: str, y: str, others=None, legend: bool = True
-) -> dict:
+    ax,
+    runs,
+    verdicts,
+    x: str,
+    y: str,
+    others=None,
+    legend: bool = True,
+    notes=None,
+):
     """Draw one claim's verdicts over two parameters.
 
     Each run is a mark at its values of ``x`` and ``y`` (numbers at their
@@ -225,6 +270,8 @@ def draw_claim_map(
     legend : bool, optional
         Add a legend of the verdicts drawn and of filled (inside) and hollow
         (outside) marks.
+    notes : pandas.Series, optional
+        A text per run (e.g. :func:`claim_numbers`), written beside its mark.
 
     Returns
     -------
@@ -263,6 +310,17 @@ def draw_claim_map(
             zorder=3,
         )
         drawn.add((verdict, inside))
+        if notes is not None and isinstance(notes.get(key), str):
+            ax.annotate(
+                notes[key],
+                (
+                    xs[json.dumps(run["values"][x])],
+                    ys[json.dumps(run["values"][y])],
+                ),
+                xytext=(7, 5),
+                textcoords="offset points",
+                fontsize=7,
+            )
     ax.set_xticks(x_ticks, x_labels)
     ax.set_yticks(y_ticks, y_labels)
     ax.set_xlabel(x)

@@ -157,6 +157,24 @@ def test_the_map_draws_the_runs_that_vary_its_two_knobs(recorded):
     plt.close("all")
 
 
+def test_numbers_of_one_claim_and_notes_on_the_map(recorded):
+    runs = records.read_runs("setup", recorded)
+    # the fixture's claims carry no numbers: a number asked for is a KeyError
+    with pytest.raises(KeyError, match="has no number 'err'"):
+        records.claim_numbers(runs, CLAIM, "err")
+    for run in runs["claims"]:
+        for c in run:
+            c["numbers"] = {"err": f"{len(c['claim'])}"}
+    notes = records.claim_numbers(runs, CLAIM, "err")
+    assert notes.notna().sum() == 5  # the runs whose ledger has the claim
+    assert set(notes.dropna()) == {str(len(CLAIM) + len(" to 1e-9"))}
+    fig, ax = plt.subplots()
+    verdicts = records.claim_verdicts(runs, CLAIM)
+    records.draw_claim_map(ax, runs, verdicts, "n", "seed", notes=notes)
+    assert len(ax.texts) == 5
+    plt.close(fig)
+
+
 def test_a_missing_record_is_an_error_naming_the_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="make sweep CHAPTER=setup"):
         records.read_runs("setup", tmp_path)
