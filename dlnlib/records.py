@@ -268,8 +268,8 @@ def draw_claim_map(
         these values (default: the runs that set no knob but ``x`` and ``y``,
         the others at their defaults).
     legend : bool, optional
-        Add a legend of the verdicts drawn and of filled (inside) and hollow
-        (outside) marks.
+        Add a legend, right of the axes, of the verdicts drawn and of filled
+        (inside) and hollow (outside) marks.
     notes : pandas.Series, optional
         A text per run (e.g. :func:`claim_numbers`), written beside its mark.
 
@@ -321,6 +321,7 @@ def draw_claim_map(
                 textcoords="offset points",
                 fontsize=7,
             )
+    ax.margins(x=0.12, y=0.15)  # room for the notes beside the marks
     ax.set_xticks(x_ticks, x_labels)
     ax.set_yticks(y_ticks, y_labels)
     ax.set_xlabel(x)
@@ -341,5 +342,11 @@ def draw_claim_map(
         ]
         if any(not inside for _, inside in drawn):
             handles.append(mark("held", False, "hollow: outside the ranges"))
-        ax.legend(handles=handles, fontsize=7, loc="best")
+        ax.legend(
+            handles=handles,
+            fontsize=7,
+            loc="center left",
+            bbox_to_anchor=(1.02, 0.5),
+            frameon=False,
+        )
     return chosen.assign(verdict=verdicts[chosen.index])
