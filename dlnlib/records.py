@@ -20,6 +20,7 @@ from pathlib import Path
 
 __all__ = [
     "VERDICTS",
+    "claim_numbers",
     "claim_verdicts",
     "draw_claim_map",
     "read_runs",
@@ -271,7 +272,8 @@ def draw_claim_map(
         Add a legend, right of the axes, of the verdicts drawn and of filled
         (inside) and hollow (outside) marks.
     notes : pandas.Series, optional
-        A text per run (e.g. :func:`claim_numbers`), written beside its mark.
+        A text per run (e.g. from :func:`dlnlib.records.claim_numbers`), written
+        beside its mark.
 
     Returns
     -------
