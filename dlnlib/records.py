@@ -25,6 +25,7 @@ __all__ = [
     "draw_claim_map",
     "read_runs",
     "recorded",
+    "unrecorded_ends",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +44,34 @@ def recorded(directory=None) -> tuple[str, ...]:
     """
     folder = Path(directory or ROOT / "sweeps")
     return tuple(sorted(p.stem for p in folder.glob("*.parquet")))
+
+
+def unrecorded_ends(chapter: str, directory=None, chapters_dir=None) -> list:
+    """The runs of ``--edges`` that a chapter's record does not hold yet.
+
+    ``--edges`` runs the chapter at its defaults and with each knob at each
+    end of its documented range (:meth:`dlnlib.ranges.Spec.edges`).
+
+    Parameters
+    ----------
+    chapter : str
+    directory, chapters_dir : path-like, optional
+        As for :func:`read_runs`.
+
+    Returns
+    -------
+    list of dict
+        The values of each such run without a settled record (all of them
+        when the chapter has no record).
+    """
+    from dlnlib import sweep
+
+    spec, defaults = sweep.chapter_spec(chapter, chapters_dir)
+    wanted = [{}, *spec.edges(defaults)]
+    if chapter not in recorded(directory):
+        return wanted
+    have = set(read_runs(chapter, directory, chapters_dir).index)
+    return [p for p in wanted if sweep.run_key(chapter, p) not in have]
 
 
 def read_runs(chapter: str, directory=None, chapters_dir=None):
@@ -67,7 +96,15 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
         (the spec's refusal of ``values``, missing inside the ranges),
         ``inside`` (bool: the spec accepts ``values``),
         ``status``, ``error``, ``claims`` (list of ``{"claim", "held",
-        "numbers"}``, empty without a ledger) and ``seconds``.
+        "numbers"}``, empty without a ledger) and ``seconds``; the
+        chapter's defaults in ``attrs["defaults"]``.
+
+    Notes
+    -----
+    A record holds the values a run *set*; the others are read from the
+    chapter as it is now. A record made before its chapter's defaults or
+    ranges changed is therefore read against today's chapter: sweep again
+    (or delete the record) after such a change.
 
     Raises
     ------
@@ -91,7 +128,11 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
     if others:
         raise ValueError(f"{path} holds runs of {others}, not only {chapter}")
     spec, defaults = sweep.chapter_spec(chapter, chapters_dir)
-    final = table[table["final"]].drop_duplicates("key", keep="last")
+    final = (
+        table[table["final"]]
+        .sort_values("attempt", kind="stable")
+        .drop_duplicates("key", keep="last")
+    )
     rows = []
     for _, run in final.iterrows():
         params = json.loads(run["params"])
@@ -120,9 +161,10 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
         "status",
         "error",
     ]
-    return pd.DataFrame(
-        rows, columns=[*columns, "claims", "seconds"]
-    ).set_index("key")
+    runs = pd.DataFrame(rows, columns=[*columns, "claims", "seconds"])
+    runs = runs.set_index("key")
+    runs.attrs["defaults"] = defaults
+    return runs
 
 
 def claim_verdicts(runs, claim: str):
@@ -193,20 +235,38 @@ def claim_numbers(runs, claim: str, name: str):
     ------
     KeyError
         When a run's claim has no number ``name``.
+    ValueError
+        When one ledger has two claims starting so.
     """
     import pandas as pd
 
     found = {}
     for key, run in runs.iterrows():
-        for c in run["claims"]:
-            if c["claim"].startswith(claim):
-                if name not in c["numbers"]:
-                    raise KeyError(
-                        f"the claim {claim!r} of run {key} has no number"
-                        f" {name!r}; it has {sorted(c['numbers'])}"
-                    )
-                found[key] = c["numbers"][name]
+        matches = [c for c in run["claims"] if c["claim"].startswith(claim)]
+        if len(matches) > 1:
+            raise ValueError(
+                f"{len(matches)} claims of run {key} start with {claim!r}; give"
+                " more of the text"
+            )
+        for c in matches:
+            if name not in c["numbers"]:
+                raise KeyError(
+                    f"the claim {claim!r} of run {key} has no number"
+                    f" {name!r}; it has {sorted(c['numbers'])}"
+                )
+            found[key] = c["numbers"][name]
     return pd.Series(found, dtype=object).reindex(runs.index)
+
+
+def _same(a, b) -> bool:
+    """Equal as the records store them: numbers by value, the rest as JSON."""
+
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if number(a) and number(b):
+        return a == b
+    return json.dumps(a) == json.dumps(b)
 
 
 def _axis(values) -> tuple[dict, list, list[str]]:
@@ -265,9 +325,8 @@ def draw_claim_map(
     x, y : str
         The two knobs.
     others : dict, optional
-        Only the runs that set no knob but ``x``, ``y`` and these, and have
-        these values (default: the runs that set no knob but ``x`` and ``y``,
-        the others at their defaults).
+        Values of other knobs: only the runs whose every knob but ``x`` and
+        ``y`` has these values or, for knobs not named here, its default.
     legend : bool, optional
         Add a legend, right of the axes, of the verdicts drawn and of filled
         (inside) and hollow (outside) marks.
@@ -283,18 +342,29 @@ def draw_claim_map(
     Raises
     ------
     ValueError
-        When no run sets only ``x`` and ``y`` (with ``others``).
+        When no run varies only ``x`` and ``y`` (with ``others``), or two
+        runs sit at the same place (one would hide the other).
     """
     others = dict(others or {})
+    base = {**runs.attrs.get("defaults", {}), **others}
     keep = [
         key
         for key, run in runs.iterrows()
-        if set(run["params"]) <= {x, y, *others}
-        and all(run["values"][k] == v for k, v in others.items())
+        if all(
+            _same(run["values"][k], v)
+            for k, v in base.items()
+            if k not in (x, y)
+        )
     ]
     if not keep:
         raise ValueError(f"no recorded run varies {x} and {y} alone")
     chosen = runs.loc[keep]
+    where = [(json.dumps(v[x]), json.dumps(v[y])) for v in chosen["values"]]
+    twice = {p for p in where if where.count(p) > 1}
+    if twice:
+        raise ValueError(
+            f"several recorded runs at the same {x}, {y}: {sorted(twice)}"
+        )
     xs, x_ticks, x_labels = _axis(v[x] for v in chosen["values"])
     ys, y_ticks, y_labels = _axis(v[y] for v in chosen["values"])
     drawn = set()
@@ -340,10 +410,11 @@ def draw_claim_map(
             )  # fmt: skip
 
         handles = [
-            mark(v, True, v) for v in VERDICTS if v in {d for d, _ in drawn}
+            mark(v, side, f"{v}, {'inside' if side else 'outside'} the ranges")
+            for v in VERDICTS
+            for side in (True, False)
+            if (v, side) in drawn
         ]
-        if any(not inside for _, inside in drawn):
-            handles.append(mark("held", False, "hollow: outside the ranges"))
         ax.legend(
             handles=handles,
             fontsize=7,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dlnlib import sweep
+from dlnlib import records, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
@@ -42,23 +42,14 @@ def final_runs(chapter: str) -> pd.DataFrame:
     return records[records["final"]].set_index("key")
 
 
-def unrecorded_ends(chapter: str) -> list[dict]:
-    """The range ends (and the defaults) of a chapter without a settled run."""
-    spec, defaults = sweep.chapter_spec(chapter)
-    runs = final_runs(chapter) if chapter in RECORDED else pd.DataFrame()
-    return [
-        params
-        for params in [{}, *spec.edges(defaults)]
-        if sweep.run_key(chapter, params) not in runs.index
-    ]
-
-
 def test_every_chapter_is_recorded_or_pending():
     missing = sorted(set(CHAPTERS) - set(RECORDED) - PENDING)
     assert not missing, (
         f"chapters with neither a record nor a PENDING entry: {missing}"
     )
-    done = sorted(c for c in PENDING & set(RECORDED) if not unrecorded_ends(c))
+    done = sorted(
+        c for c in PENDING & set(RECORDED) if not records.unrecorded_ends(c)
+    )
     assert not done, (
         f"chapters in PENDING whose record covers every range end: {done}"
     )
@@ -68,7 +59,7 @@ def test_every_chapter_is_recorded_or_pending():
 def test_each_range_end_has_a_recorded_run(chapter):
     spec, defaults = sweep.chapter_spec(chapter)
     wanted = [{}, *spec.edges(defaults)]
-    missing = unrecorded_ends(chapter)
+    missing = records.unrecorded_ends(chapter)
     assert not missing, (
         f"{chapter}: {len(missing)} of {len(wanted)} range ends have no recorded"
         f" run, e.g. {missing[:3]}; run `make sweep CHAPTER={chapter} ARGS=--edges`"

@@ -133,12 +133,27 @@ def test_the_map_draws_the_runs_that_vary_its_two_knobs(recorded):
     ]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == [
-        "held",
-        "failed",
-        "crashed",
-        "absent",
-        "hollow: outside the ranges",
+        "held, inside the ranges",
+        "failed, inside the ranges",
+        "failed, outside the ranges",
+        "crashed, outside the ranges",
+        "absent, inside the ranges",
     ]
+    # each mark where its values put it, filled inside the ranges only
+    marks = {
+        tuple(c.get_offsets()[0]): len(c.get_facecolor()) > 0
+        and c.get_facecolor()[0][3] > 0
+        for c in ax.collections
+    }
+    assert marks == {
+        (12, 0): True,
+        (1, 0): True,
+        (200, 0): True,
+        (300, 0): False,
+        (400, 0): False,
+        (12, 3): True,
+        (1, 3): True,
+    }
     fig2, ax2 = plt.subplots()
     only = records.draw_claim_map(
         ax2, runs, verdicts, "n", "dims", legend=False
@@ -173,6 +188,54 @@ def test_numbers_of_one_claim_and_notes_on_the_map(recorded):
     records.draw_claim_map(ax, runs, verdicts, "n", "seed", notes=notes)
     assert len(ax.texts) == 5
     plt.close(fig)
+
+
+def test_a_knob_set_to_its_default_is_drawn_and_two_runs_at_one_place_are_refused(
+    tmp_path,
+):
+    rows = [
+        row({}, "ok", held=True),
+        row({"n": 5, "seed": 0}, "ok", held=True),
+    ]
+    sweep._write_records(tmp_path / "setup.parquet", rows)
+    runs = records.read_runs("setup", tmp_path)
+    verdicts = records.claim_verdicts(runs, CLAIM)
+    fig, ax = plt.subplots()
+    # seed = 0 is its default: the run is on the map of n and dims
+    assert len(records.draw_claim_map(ax, runs, verdicts, "n", "dims")) == 2
+    rows.append(row({"seed": 0}, "ok", held=False))  # at the defaults again
+    sweep._write_records(tmp_path / "setup.parquet", rows)
+    runs = records.read_runs("setup", tmp_path)
+    verdicts = records.claim_verdicts(runs, CLAIM)
+    with pytest.raises(ValueError, match="several recorded runs at the same"):
+        records.draw_claim_map(ax, runs, verdicts, "n", "dims")
+    plt.close(fig)
+
+
+def test_the_retry_of_a_run_is_the_run(tmp_path):
+    rows = [
+        row({"n": 3}, "timeout"),
+        row({"n": 3}, "ok", held=True, attempt=2),
+    ]
+    assert rows[0][
+        "final"
+    ]  # two settled rows of one run: the later attempt counts
+    sweep._write_records(tmp_path / "setup.parquet", rows[::-1])  # any order
+    (run,) = records.read_runs("setup", tmp_path).itertuples()
+    assert run.status == "ok"
+
+
+def test_unrecorded_ends_are_the_edges_without_a_settled_run(
+    recorded, tmp_path
+):
+    spec, defaults = sweep.chapter_spec("setup")
+    edges = [{}, *spec.edges(defaults)]
+    assert {"n": 1} in edges and {"n": 200} in edges
+    missing = records.unrecorded_ends("setup", recorded)
+    assert {} not in missing and {"n": 1} not in missing
+    assert {"n": 200} not in missing  # its claim failed, but it is recorded
+    assert len(missing) == len(edges) - 3
+    assert records.unrecorded_ends("setup", tmp_path / "none") == edges
 
 
 def test_a_missing_record_is_an_error_naming_the_command(tmp_path):
