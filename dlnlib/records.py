@@ -167,6 +167,17 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
     return runs
 
 
+def _the_claim(key, run, claim: str) -> dict | None:
+    """The one claim of a run's ledger whose text starts with ``claim``, if any."""
+    found = [c for c in run["claims"] if c["claim"].startswith(claim)]
+    if len(found) > 1:
+        raise ValueError(
+            f"{len(found)} claims of run {key} start with {claim!r}; give"
+            " more of the text"
+        )
+    return found[0] if found else None
+
+
 def claim_verdicts(runs, claim: str):
     """The verdict of one claim in every run.
 
@@ -195,14 +206,9 @@ def claim_verdicts(runs, claim: str):
 
     verdicts = {}
     for key, run in runs.iterrows():
-        found = [c for c in run["claims"] if c["claim"].startswith(claim)]
-        if len(found) > 1:
-            raise ValueError(
-                f"{len(found)} claims of run {key} start with {claim!r}; give"
-                " more of the text"
-            )
+        found = _the_claim(key, run, claim)
         if found:
-            verdicts[key] = "held" if found[0]["held"] else "failed"
+            verdicts[key] = "held" if found["held"] else "failed"
         elif run["status"] in ("ok", "claim-failed"):
             verdicts[key] = "absent"
         else:
@@ -242,13 +248,8 @@ def claim_numbers(runs, claim: str, name: str):
 
     found = {}
     for key, run in runs.iterrows():
-        matches = [c for c in run["claims"] if c["claim"].startswith(claim)]
-        if len(matches) > 1:
-            raise ValueError(
-                f"{len(matches)} claims of run {key} start with {claim!r}; give"
-                " more of the text"
-            )
-        for c in matches:
+        c = _the_claim(key, run, claim)
+        if c:
             if name not in c["numbers"]:
                 raise KeyError(
                     f"the claim {claim!r} of run {key} has no number"
