@@ -31,7 +31,6 @@ PENDING = {
     "beyond",
     "completion",
     "contrast",
-    "experiments",
 }
 
 RECORDED = [c for c in CHAPTERS if (RECORDS / f"{c}.parquet").exists()]
