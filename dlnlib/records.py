@@ -137,13 +137,14 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
     for _, run in final.iterrows():
         params = json.loads(run["params"])
         values = {**defaults, **params}
+        outside = spec.violation(values)
         rows.append(
             {
                 "key": run["key"],
                 "params": params,
                 "values": values,
-                "outside": spec.violation(values),
-                "inside": spec.violation(values) is None,
+                "outside": outside,
+                "inside": outside is None,
                 "status": run["status"],
                 "error": run["error"],
                 "claims": json.loads(run["claims"])
