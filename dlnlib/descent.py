@@ -238,11 +238,12 @@ class _Network:
         return Gt.reshape(-1, self.dL, self.d0)
 
 
-def _step(ws, net, labels, batch_rows=None, lr_over_b=None):
+def _step(ws, net, labels, batch_rows=None, lr_over_b=None, scale=None):
     """One gradient step for all chains on the given labels; returns the residual before the step.
 
     ``ws`` is updated in place. With ``batch_rows`` (C, b) the loss uses those
-    samples only (mean over the mini-batch).
+    samples only (mean over the mini-batch). ``scale`` (a float) multiplies the
+    step size of this step (the warm-up of :func:`dlnlib.training.label_noise_sgd`).
 
     With ``A_l = W_1 ... W_{l-1}``, ``B_l = W_{l+1} ... W_L`` and
     ``H_l = G^T A_l`` (so ``H_1 = G^T``, ``H_{l+1} = H_l W_l``), the scaled
@@ -267,6 +268,8 @@ def _step(ws, net, labels, batch_rows=None, lr_over_b=None):
         H = (
             (r[:, None, :] @ net.Zt[batch_rows])[:, 0, :] * lr_over_b
         ).reshape(C, net.dL, net.d0)
+    if scale is not None:
+        H = H * scale
     for l in range(L - 1):
         grad_t = suffix[l] @ H
         H = H @ ws[l]  # uses W_l before its update

@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _checks
 from ._chains import _Config, _resolve
 from .descent import (
     _check_residuals,
@@ -213,9 +214,17 @@ def _draw_labels(block: int, cfg: _Config, streams):
 
 
 def _noisy_phase(
-    ws, net, cfg: _Config, explode: float, record: _Recorder, bar
+    ws,
+    net,
+    cfg: _Config,
+    explode: float,
+    record: _Recorder,
+    bar,
+    warmup: int = 0,
 ) -> None:
     """The ``cfg.steps`` noisy steps, updating ``ws`` in place and recording every ``cfg.every`` steps.
+
+    Step ``k`` (0-based) of the first ``warmup`` steps takes ``(k + 1) / warmup`` of the step size.
 
     The label noise of the next block is drawn in a background thread while this one trains
     (numpy releases the GIL while it fills the arrays); each chain's stream is consumed in
@@ -247,10 +256,13 @@ def _noisy_phase(
                     streams,
                 )
             for k in range(block):
+                scale = (step + k + 1) / warmup if step + k < warmup else None
                 if rows is None:
-                    r = _step(ws, net, labels[k])
+                    r = _step(ws, net, labels[k], scale=scale)
                 else:
-                    r = _step(ws, net, labels[k], rows[k], lr_over_b)
+                    r = _step(
+                        ws, net, labels[k], rows[k], lr_over_b, scale=scale
+                    )
                 _check_residuals(r, explode, step + k, cfg, "noisy phase")
                 if (step + k + 1) % cfg.every == 0 or step + k + 1 == steps:
                     record(step + k + 1)
@@ -402,6 +414,7 @@ def label_noise_sgd(
     initial_weights=None,
     progress: bool = True,
     polish: bool = False,
+    warmup: int = 0,
 ) -> TrainingRun:
     """Gradient descent with fresh Gaussian label noise on a deep linear network.
 
@@ -479,6 +492,13 @@ def label_noise_sgd(
         slowly under gradient descent, and a polished chain reaches a far
         smaller residual without moving along the interpolating set
         (default False: plain gradient descent only).
+    warmup : int, optional
+        Number of warm-up steps ``K`` (default 0, none): the first ``K`` noisy
+        steps take a step size rising linearly, ``eta (k + 1) / K`` at step
+        ``k = 0, ..., K - 1``, and every later step takes ``eta``. A large
+        initialization can sit where the loss is too sharp for ``eta`` (the
+        first steps then diverge); the smaller first steps reach flatter ground.
+        At most ``steps``.
 
     Returns
     -------
@@ -511,6 +531,8 @@ def label_noise_sgd(
         max_final_steps,
         batch_size,
     )
+    # the warm-up is the first steps of the noisy phase
+    warmup = _checks.integer(warmup, "warmup", 0, cfg.steps)
     ws = _starting_weights(cfg, init_scale, initial_weights)
     net = _Network(cfg.xs, cfg.ys, cfg.targets, cfg.lrs)
     zero_loss = 0.5 * np.mean(cfg.targets**2)
@@ -531,7 +553,7 @@ def label_noise_sgd(
     with np.errstate(over="ignore", invalid="ignore"):
         try:
             record(0)
-            _noisy_phase(ws, net, cfg, explode, record, bar)
+            _noisy_phase(ws, net, cfg, explode, record, bar, warmup)
         finally:
             if bar is not None:
                 bar.close()

@@ -289,6 +289,49 @@ def test_divergence_raises_naming_the_step(sensing):
         )
 
 
+def test_warmup_prevents_a_divergence_of_the_first_steps():
+    """A large initialization at depth 4 that diverges at lr = 0.05 in its first steps (seed 13
+    of the experiments' sensing problem) trains through with a warm-up of 100 steps."""
+    pb = gaussian_sensing(30, 10, 10, 1, seed=13)
+    kw = dict(
+        lr=0.05,
+        noise_std=0.5,
+        steps=400,
+        seeds=[0, 1],
+        max_final_steps=0,
+        progress=False,
+    )
+    dims = (10,) * 5
+    with pytest.raises(DivergenceError, match=r"diverged at step \d+"):
+        label_noise_sgd(pb.xs, pb.ys, pb.targets, dims, **kw)
+    run = label_noise_sgd(pb.xs, pb.ys, pb.targets, dims, warmup=100, **kw)
+    assert np.all(np.isfinite(run.loss)), "the warmed-up run is not finite"
+
+
+@pytest.mark.parametrize(
+    "warmup, message",
+    [
+        (-1, "warmup must be an integer >= 0"),
+        (2.5, "warmup must be an integer"),
+        (11, "warmup must be at most 10"),
+    ],
+)
+def test_warmup_out_of_range_is_refused(sensing, warmup, message):
+    pb = sensing
+    with pytest.raises(ValueError, match=message):
+        label_noise_sgd(
+            pb.xs,
+            pb.ys,
+            pb.targets,
+            (6, 6, 6),
+            lr=0.05,
+            noise_std=0.5,
+            steps=10,
+            warmup=warmup,
+            progress=False,
+        )
+
+
 def test_divergence_names_only_the_chains_that_diverged(sensing):
     """One lr for two seeds is that lr for each chain: at lr = 5 only the chain of seed 4 (the
     second) diverges, and the error names that seed and its lr."""

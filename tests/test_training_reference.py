@@ -70,21 +70,35 @@ def reference_step(ws, xs, ys, labels, lr):
 
 
 def reference_noisy_run(
-    xs, ys, t, dims, lr, sigma, steps, seed, batch_size=None, init_scale=1.0
+    xs,
+    ys,
+    t,
+    dims,
+    lr,
+    sigma,
+    steps,
+    seed,
+    batch_size=None,
+    init_scale=1.0,
+    warmup=0,
 ):
-    """The weights after each of ``steps`` noisy steps (index 0 is the initialization)."""
+    """The weights after each of ``steps`` noisy steps (index 0 is the initialization).
+
+    With a warm-up of ``K`` steps, step ``k < K`` (0-based) takes the step size ``lr (k + 1) / K``.
+    """
     _, noise, batch = child_generators(seed)
     n = len(t)
     ws = reference_init(dims, init_scale, seed)
     out = [ws]
-    for _ in range(steps):
+    for k in range(steps):
         if batch_size is None:
             rows = np.arange(n)
             xi = noise.standard_normal(n)
         else:
             rows = np.argsort(batch.random(n))[:batch_size]
             xi = noise.standard_normal(batch_size)
-        ws = reference_step(ws, xs[rows], ys[rows], t[rows] + sigma * xi, lr)
+        eta = lr * (k + 1) / warmup if k < warmup else lr
+        ws = reference_step(ws, xs[rows], ys[rows], t[rows] + sigma * xi, eta)
         out.append(ws)
     return out
 
@@ -183,6 +197,23 @@ def test_full_batch_steps_match_the_reference(sensing, sigma):
         init_scale=0.5,
     )
     assert_history_matches(run, ref)
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_warmup_steps_match_the_reference(sensing, batch_size):
+    """The first ``warmup`` steps take lr (k + 1) / warmup, later steps lr."""
+    pb, dims, steps = sensing, (3, 4, 5, 4), 7
+    kw = dict(batch_size=batch_size, init_scale=1.5)
+    run = noisy_run(
+        pb, dims, steps, lr=0.05, noise_std=0.7, seeds=2, warmup=4, **kw
+    )
+    args = (pb.xs, pb.ys, pb.targets, dims, 0.05, 0.7, steps)
+    assert_history_matches(
+        run, reference_noisy_run(*args, seed=2, warmup=4, **kw)
+    )
+    # and it is not the run without a warm-up
+    plain = reference_noisy_run(*args, seed=2, **kw)
+    assert not np.allclose(run.weights[0], plain[-1][0], rtol=1e-3)
 
 
 def test_full_batch_steps_match_the_reference_for_completion():
