@@ -259,33 +259,22 @@ def test_init_rule_gives_the_documented_scale():
     assert np.mean(sq) == pytest.approx(s**2 * np.sqrt(6 * 5), rel=0.15)
 
 
+def run_on(pb, dims, **kw):
+    """label_noise_sgd on problem pb with the network widths dims, no progress bar."""
+    return label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, dims, progress=False, **kw
+    )
+
+
 def test_divergence_raises_naming_the_step(sensing):
-    pb = sensing
     with pytest.raises(
         FloatingPointError,
         match=r"diverged at step \d+.*smaller learning rate",
     ):
-        label_noise_sgd(
-            pb.xs,
-            pb.ys,
-            pb.targets,
-            (6, 6, 6, 6),
-            lr=5.0,
-            noise_std=0.5,
-            steps=1000,
-            progress=False,
-        )
+        run_on(sensing, (6, 6, 6, 6), lr=5.0, noise_std=0.5, steps=1000)
     with pytest.raises(DivergenceError, match=r"seed\(s\) 3"):
-        label_noise_sgd(
-            pb.xs,
-            pb.ys,
-            pb.targets,
-            (6, 6, 6),
-            lr=5.0,
-            noise_std=0.0,
-            steps=1000,
-            seeds=[3],
-            progress=False,
+        run_on(
+            sensing, (6, 6, 6), lr=5.0, noise_std=0.0, steps=1000, seeds=[3]
         )
 
 
@@ -294,17 +283,12 @@ def test_warmup_prevents_a_divergence_of_the_first_steps():
     of the experiments' sensing problem) trains through with a warm-up of 100 steps."""
     pb = gaussian_sensing(30, 10, 10, 1, seed=13)
     kw = dict(
-        lr=0.05,
-        noise_std=0.5,
-        steps=400,
-        seeds=[0, 1],
-        max_final_steps=0,
-        progress=False,
+        lr=0.05, noise_std=0.5, steps=400, seeds=[0, 1], max_final_steps=0
     )
     dims = (10,) * 5
     with pytest.raises(DivergenceError, match=r"diverged at step \d+"):
-        label_noise_sgd(pb.xs, pb.ys, pb.targets, dims, **kw)
-    run = label_noise_sgd(pb.xs, pb.ys, pb.targets, dims, warmup=100, **kw)
+        run_on(pb, dims, **kw)
+    run = run_on(pb, dims, warmup=100, **kw)
     assert np.all(np.isfinite(run.loss)), "the warmed-up run is not finite"
 
 
@@ -317,40 +301,22 @@ def test_warmup_prevents_a_divergence_of_the_first_steps():
     ],
 )
 def test_warmup_out_of_range_is_refused(sensing, warmup, message):
-    pb = sensing
     with pytest.raises(ValueError, match=message):
-        label_noise_sgd(
-            pb.xs,
-            pb.ys,
-            pb.targets,
-            (6, 6, 6),
-            lr=0.05,
-            noise_std=0.5,
-            steps=10,
-            warmup=warmup,
-            progress=False,
+        run_on(
+            sensing, (6, 6, 6), lr=0.05, noise_std=0.5, steps=10, warmup=warmup
         )
 
 
 def test_divergence_names_only_the_chains_that_diverged(sensing):
     """One lr for two seeds is that lr for each chain: at lr = 5 only the chain of seed 4 (the
     second) diverges, and the error names that seed and its lr."""
-    pb = sensing
     with pytest.raises(
         DivergenceError,
         match=r"diverged at step 2 \(noisy phase\) for seed\(s\) 4: the residuals became "
         r"non-finite or exploded with lr = 5;",
     ):
-        label_noise_sgd(
-            pb.xs,
-            pb.ys,
-            pb.targets,
-            (6, 6, 6),
-            lr=5.0,
-            noise_std=0.0,
-            steps=1000,
-            seeds=[3, 4],
-            progress=False,
+        run_on(
+            sensing, (6, 6, 6), lr=5.0, noise_std=0.0, steps=1000, seeds=[3, 4]
         )
 
 
