@@ -14,6 +14,7 @@ One module per idea, named after the math:
 - :mod:`dlnlib.descent`: gradient descent on stacked chains (start, step, divergence), shared by
   the two training modules below;
 - :mod:`dlnlib.training`: label-noise gradient descent, one chain or many batched;
+- :mod:`dlnlib.flow`: gradient flow of the loss, integrated until the loss is near zero;
 - :mod:`dlnlib.drift`: the drift of label-noise gradient descent along the interpolating set;
 - :mod:`dlnlib.convex`: the minimum (weighted) nuclear-norm interpolant, with cvxpy;
 - :mod:`dlnlib.weight_decay`: gradient descent with weight decay and the Schatten penalty it induces.
@@ -24,6 +25,7 @@ from .construction import construction_scales, optimal_factorization
 from .convex import min_nuclear_norm, nuclear_norm_regression
 from .depth_two import depth_two_factorization, depth_two_minimum
 from .drift import predicted_drift
+from .flow import gradient_flow
 from .induced import compress, min_regularizer
 from .kronecker import (
     KroneckerFactors,
@@ -70,6 +72,7 @@ __all__ = [
     "depth_two_minimum",
     "end_to_end",
     "gaussian_sensing",
+    "gradient_flow",
     "jacobian",
     "kronecker_factors",
     "label_noise_sgd",
