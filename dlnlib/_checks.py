@@ -176,6 +176,18 @@ def data_pair(
     return xs, ys
 
 
+def regression_data(xs, ys, targets, dims):
+    """Check ``dims``, the data pair against it and the targets ``(n,)``: ``(dims, xs, ys, t)``."""
+    d = dims_tuple(dims)
+    xs, ys = data_pair(xs, ys, d[0], d[-1])
+    t = finite_array(targets, "targets", ndim=1)
+    if t.shape[0] != xs.shape[0]:
+        raise ValueError(
+            f"targets has length {t.shape[0]} but there are n = {xs.shape[0]} samples"
+        )
+    return d, xs, ys, t
+
+
 def square_matrix(M, name: str, size: int | None = None) -> np.ndarray:
     """Check a square finite matrix, optionally of a given size."""
     M = finite_array(M, name, ndim=2)

@@ -166,13 +166,7 @@ def gradient_flow(
     """
     from scipy.integrate import solve_ivp
 
-    d = _checks.dims_tuple(dims)
-    xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
-    targets = _checks.finite_array(targets, "targets", ndim=1)
-    if targets.shape[0] != xs.shape[0]:
-        raise ValueError(
-            f"targets has {targets.shape[0]} entries but xs and ys have n = {xs.shape[0]} rows"
-        )
+    d, xs, ys, targets = _checks.regression_data(xs, ys, targets, dims)
     if not np.any(targets):
         raise ValueError(
             "targets are all zero: the zero network already fits them"

@@ -296,13 +296,7 @@ def least_regularizer_interpolant(
     >>> bool(found.value <= found.start_value and found.certificate <= 1e-6)
     True
     """
-    d = _checks.dims_tuple(dims)
-    xs, ys = _checks.data_pair(xs, ys, d[0], d[-1])
-    t = _checks.finite_array(targets, "targets", ndim=1)
-    if t.shape[0] != xs.shape[0]:
-        raise ValueError(
-            f"targets has length {t.shape[0]} but there are n = {xs.shape[0]} samples"
-        )
+    d, xs, ys, t = _checks.regression_data(xs, ys, targets, dims)
     W0 = _checks.finite_array(start, "start", ndim=2)
     if W0.shape != (d[0], d[-1]):
         raise ValueError(

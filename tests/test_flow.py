@@ -80,7 +80,7 @@ def test_flow_end_to_end_is_the_product_of_its_layers():
         ({"dims": (3, 2, 2)}, "xs has 2 columns"),
         ({"dims": (2,)}, "depth|L >= 2|dims"),
         ({"targets": np.zeros(3)}, "targets are all zero"),
-        ({"targets": np.ones(4)}, "targets has 4 entries"),
+        ({"targets": np.ones(4)}, "targets has length 4"),
         ({"targets": np.array([1.0, np.nan, 0.0])}, "NaN"),
         ({"init_scale": 0.0}, "init_scale"),
         ({"loss_tol": 1.0}, "loss_tol must be below 1"),
