@@ -26,6 +26,7 @@ import numpy as np
 from . import _checks
 from ._chains import _seed_list
 from .descent import init_weights
+from .network import end_to_end, flatten, unflatten
 
 __all__ = ["FlowRun", "gradient_flow"]
 
@@ -62,7 +63,12 @@ class FlowRun:
 
 
 def _flow_field(xs, ys, targets, dims):
-    """The vector field -grad ell, the relative loss, and the layers of a flat theta."""
+    """The vector field -grad ell and the relative loss of a flat theta.
+
+    The partial products are those of :func:`dlnlib.network.partial_products`,
+    written out without its input checks: the solver calls the field thousands
+    of times per chain.
+    """
     shapes = list(zip(dims[:-1], dims[1:]))
     cuts = np.cumsum([a * b for a, b in shapes])[:-1]
     zero_loss = 0.5 * np.mean(targets**2)
@@ -94,7 +100,7 @@ def _flow_field(xs, ys, targets, dims):
     def relative_loss(theta):
         return 0.5 * np.mean(parts(theta)[2] ** 2) / zero_loss
 
-    return field, relative_loss, layers
+    return field, relative_loss
 
 
 def gradient_flow(
@@ -181,19 +187,16 @@ def gradient_flow(
         raise ValueError(f"rtol must be in [1e-13, 1e-3], got {rtol:g}")
     seeds, _ = _seed_list(seeds)
 
-    field, relative_loss, layers = _flow_field(xs, ys, targets, d)
+    field, relative_loss = _flow_field(xs, ys, targets, d)
 
-    def reached(
-        _, theta
-    ):  # zero a hair below loss_tol, so the end is at most loss_tol
+    # zero a hair below loss_tol, so that the end is at most loss_tol
+    def reached(_, theta):
         return np.log(relative_loss(theta)) - np.log(loss_tol) + 1e-6
 
     reached.terminal = True
-    ends, times, evaluations, converged = [], [], [], []
+    ends, times, evaluations, rel, converged = [], [], [], [], []
     for seed in seeds:
-        theta0 = np.concatenate(
-            [w.ravel() for w in init_weights(d, init_scale, seed)]
-        )
+        theta0 = flatten(init_weights(d, init_scale, seed))
         with np.errstate(over="raise", invalid="raise"):
             try:
                 sol = solve_ivp(
@@ -217,17 +220,13 @@ def gradient_flow(
         ends.append(sol.y[:, -1])
         times.append(sol.t[-1])
         evaluations.append(sol.nfev)
-        converged.append(
-            sol.status == 1 and relative_loss(sol.y[:, -1]) <= loss_tol
-        )
-    stacked = [np.stack(ws) for ws in zip(*(layers(th) for th in ends))]
-    W = stacked[0]
-    for w in stacked[1:]:
-        W = W @ w
-    rel = np.array([relative_loss(th) for th in ends])
+        rel.append(relative_loss(ends[-1]))
+        converged.append(sol.status == 1 and rel[-1] <= loss_tol)
+    weights = unflatten(np.stack(ends), d)
+    rel = np.array(rel)
     return FlowRun(
-        weights=stacked,
-        end_to_end=W,
+        weights=weights,
+        end_to_end=end_to_end(weights),
         loss=rel * 0.5 * np.mean(targets**2),
         relative_loss=rel,
         time=np.array(times),
