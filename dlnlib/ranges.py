@@ -1,8 +1,9 @@
 """The valid range of every knob of a chapter, written once, as data.
 
 A chapter's parameters cell gives each knob a value and a comment with its
-range; the next cell states the same ranges as a :class:`Spec` and checks
-them::
+range; the same ranges are stated as a :class:`Spec` (one per chapter, in
+:mod:`dlnlib.chapter_ranges`), which the next cell checks the values
+against. A spec reads::
 
     spec = Spec(
         seed=integer(0),
@@ -20,7 +21,7 @@ them::
         "label noise needs time: lr^2 noise_std^2 steps must be >= 100",
         got=lambda p: p.lr**2 * p.noise_std**2 * p.steps,
     )
-    spec.check(globals())
+    spec.check(globals())  # in the chapter, after spec = spec_of("...")
 
 The same spec is read by the tests (the comment of each knob must contain its
 range text, every variant set must pass) and by sweeps (:meth:`Spec.edges`

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import yaml
 
-from dlnlib import sweep
+from dlnlib import chapter_ranges, sweep
 from dlnlib.ranges import PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,6 +165,20 @@ def test_every_chapter_states_its_ranges_as_a_spec():
     """The cell after the parameters is a Spec and its check, in every chapter."""
     missing = sorted({p.stem for p in NOTEBOOKS} - set(SPECS))
     assert not missing, f"chapters without a range spec: {missing}"
+
+
+def test_every_chapter_checks_its_own_spec_from_chapter_ranges():
+    """Each chapter reads its ranges by its own name; no spec is left unread."""
+    read = {}
+    for path in NOTEBOOKS:
+        _, _, checks = sweep.chapter_cells(nbformat.read(path, as_version=4))
+        read[path.stem] = re.findall(r'spec_of\("(\w+)"\)', checks)
+    wrong = {name: found for name, found in read.items() if found != [name]}
+    assert not wrong, f"chapters that do not read their own spec: {wrong}"
+    assert set(chapter_ranges.CHAPTERS) == set(read), (
+        "dlnlib.chapter_ranges and the chapters differ:"
+        f" {sorted(set(chapter_ranges.CHAPTERS) ^ set(read))}"
+    )
 
 
 def knob_comments(parameters: str) -> dict[str, str]:

@@ -384,3 +384,14 @@ def test_outside_values_are_refused_naming_the_moved_knob():
         ((name, value),) = values.items()
         with pytest.raises(ValueError, match=f"^{PREFIX}{name} = "):
             spec.check({**defaults, name: value})
+
+
+def test_spec_of_names_the_chapters_when_the_name_is_wrong():
+    from dlnlib.chapter_ranges import CHAPTERS, spec_of
+
+    with pytest.raises(ValueError, match="no chapter named 'setp'.*setup"):
+        spec_of("setp")
+    with pytest.raises(ValueError, match="no chapter named"):
+        spec_of(None)
+    # a new spec at each call
+    assert spec_of(CHAPTERS[0]) is not spec_of(CHAPTERS[0])
