@@ -138,7 +138,10 @@ class LeastInterpolant:
     residual : float
         ``||P - t|| / ||t||`` at ``weights`` (at most ``tol``).
     iterations : int
-        Iterations of the SQP.
+        Iterations of the SQP, over all its rounds.
+    rounds : int
+        Runs of scipy's SQP, each from the last one's answer with a tenfold
+        tighter tolerance, until the certificate passed.
     """
 
     value: float
@@ -149,10 +152,30 @@ class LeastInterpolant:
     certificate: float
     residual: float
     iterations: int
+    rounds: int
 
 
 def _sqp(theta, d, xs, ys, t, certify, max_iter):
-    """trust-constr on min R(theta) s.t. P(theta) = t, exact constraint curvature."""
+    """trust-constr on min R(theta) s.t. P(theta) = t, exact constraint curvature.
+
+    Near a low-rank interpolant the constraints are nearly dependent: the
+    Jacobian has singular values far below the largest, to a power that
+    grows with depth. The multipliers scipy hands to the curvature come
+    from a fit that keeps singular values down to an absolute 1e-15 and blow
+    up there (1.1e16 measured at depth 5, skewed completion), which
+    overflowed the trust-region step. The curvature therefore uses the
+    multipliers of the least-squares fit at numpy's numerical rank (singular
+    values below ``eps * max(n, p)`` of the largest count as zero); a
+    cut-off far above that (1e-10) left the model so poor that the steps
+    stalled. Any symmetric curvature keeps the method a trust-region SQP,
+    and the answer is judged by its own certificate.
+
+    scipy stops on its own measure of optimality, which is not the
+    certificate: it is rerun from its answer with a tenfold tighter tolerance
+    until the certificate passes or ``max_iter`` is spent.
+
+    Returns the weights, the iterations run, the rounds and scipy's last stop.
+    """
     from scipy.optimize import NonlinearConstraint, minimize
     from scipy.sparse.linalg import LinearOperator
 
@@ -162,21 +185,23 @@ def _sqp(theta, d, xs, ys, t, certify, max_iter):
     def gradient(th):
         return flatten(regularizer_gradient(unflatten(th, d), xs, ys))
 
-    def curvature(
-        th, v
-    ):  # Hessian of R times v, central differences of the gradient
+    def curvature(th, v):
+        # Hessian of R times v, central differences of the gradient
         h = 1e-6 * max(1.0, float(np.linalg.norm(th)))
         h /= max(float(np.linalg.norm(v)), 1e-300)
         return (gradient(th + h * v) - gradient(th - h * v)) / (2 * h)
 
-    def constraint_curvature(
-        th, multipliers
-    ):  # sum_i lambda_i Hessian(P_i), exact
+    def constraint_curvature(th, _multipliers):
+        # sum_i v_i Hessian(P_i), exact, with the multipliers v = -lambda of
+        # the least-squares fit g = J^T lambda at numpy's numerical rank
+        # (scipy's Lagrangian is R + v^T (P - t))
         layers = unflatten(th, d)
+        J = jacobian(layers, xs, ys)
+        v = -np.linalg.lstsq(J.T, gradient(th), rcond=None)[0]
         return LinearOperator(
             (th.size, th.size),
-            matvec=lambda v: jacobian_derivative(
-                layers, xs, ys, np.ravel(v), multipliers
+            matvec=lambda u: jacobian_derivative(
+                layers, xs, ys, np.ravel(u), v
             ),
         )
 
@@ -188,32 +213,49 @@ def _sqp(theta, d, xs, ys, t, certify, max_iter):
         hess=constraint_curvature,
     )
     scale = float(np.abs(gradient(theta)).max())
-    options = {
-        "maxiter": max_iter,
-        "gtol": 0.1 * certify * scale,
-        "xtol": 1e-15,
-    }
-    with warnings.catch_warnings():
-        # scipy says when it factorizes a rank-deficient Jacobian by SVD instead of QR:
-        # expected at low-rank interpolants, and the SVD is the exact method there
-        warnings.filterwarnings("ignore", message="Singular Jacobian matrix")
-        result = minimize(
-            value,
-            theta,
-            jac=gradient,
-            hessp=curvature,
-            constraints=[fit],
-            method="trust-constr",
-            options=options,
-        )
-    theta = result.x
-    for _ in range(3):  # Gauss-Newton steps onto the interpolating set
+    gtol, iterations, rounds, stop = 0.1 * certify * scale, 0, 0, ""
+    while iterations < max_iter:
+        rounds += 1
+        with warnings.catch_warnings():
+            # scipy says when it factorizes a rank-deficient Jacobian by SVD
+            # instead of QR: expected at low-rank interpolants, where the SVD
+            # is the exact method
+            warnings.filterwarnings(
+                "ignore", message="Singular Jacobian matrix"
+            )
+            result = minimize(
+                value,
+                theta,
+                jac=gradient,
+                hessp=curvature,
+                constraints=[fit],
+                method="trust-constr",
+                options={
+                    "maxiter": max_iter - iterations,
+                    "gtol": gtol,
+                    "xtol": 1e-15,
+                },
+            )
+        iterations += int(result.nit)
+        stop = str(result.message)
+        theta = _onto_data(result.x, d, xs, ys, t)
+        if _kkt_residual(unflatten(theta, d), xs, ys) <= certify:
+            break
+        gtol *= 0.1
+        if gtol < 1e-300 or result.nit == 0:
+            break
+    return theta, iterations, rounds, stop
+
+
+def _onto_data(theta, d, xs, ys, t):
+    """Three Gauss-Newton steps onto the interpolating set."""
+    for _ in range(3):
         layers = unflatten(theta, d)
         c = predict(layers, xs, ys) - t
         theta = (
             theta - np.linalg.lstsq(jacobian(layers, xs, ys), c, rcond=None)[0]
         )
-    return theta, int(result.nit)
+    return theta
 
 
 def least_regularizer_interpolant(
@@ -244,10 +286,16 @@ def least_regularizer_interpolant(
     scipy's ``trust-constr`` (an SQP with a trust region) descends ``R``
     under the interpolation constraints, with the constraints' exact
     second derivatives (:func:`dlnlib.network.jacobian_derivative`) and
-    central differences of the gradient of ``R`` for its curvature. Three
-    Gauss-Newton steps then put the answer on the interpolating set. The
-    problem is not convex: the answer is a local minimizer, certified to
-    first order (:func:`interpolant_certificate`).
+    central differences of the gradient of ``R`` for its curvature; the
+    multipliers in that curvature come from a least-squares fit at numpy's
+    numerical rank, since near a low-rank interpolant the constraints are
+    nearly dependent and scipy's own multipliers overflowed the step. scipy
+    stops on its own optimality measure; while the certificate is above ``certify``
+    the SQP is run again from its answer with a tenfold tighter tolerance,
+    within the ``max_iter`` budget (``rounds`` counts the runs). Three
+    Gauss-Newton steps after each run put the answer on the interpolating
+    set. The problem is not convex: the answer is a local minimizer,
+    certified to first order (:func:`interpolant_certificate`).
 
     Parameters
     ----------
@@ -326,16 +374,19 @@ def least_regularizer_interpolant(
         * rng.standard_normal(w.shape)
         for w in ws
     ]
-    theta, iterations = _sqp(flatten(ws), d, xs, ys, t, certify, max_iter)
+    theta, iterations, rounds, stop = _sqp(
+        flatten(ws), d, xs, ys, t, certify, max_iter
+    )
     layers = unflatten(theta, d)
     residual = float(np.linalg.norm(predict(layers, xs, ys) - t)) / scale
     certificate = _kkt_residual(layers, xs, ys)
     if not (residual <= tol and certificate <= certify):
         raise RuntimeError(
             f"the least-R* search did not converge within max_iter = {max_iter}"
-            f" iterations ({iterations} run): interpolation residual {residual:.1e}"
+            f" iterations ({iterations} run in {rounds} rounds; scipy's last"
+            f" stop: {stop}): interpolation residual {residual:.1e}"
             f" (tolerance {tol:g}), certificate {certificate:.1e} (tolerance"
-            f" {certify:g}); raise max_iter"
+            f" {certify:g})"
         )
     W = end_to_end(layers)
     return LeastInterpolant(
@@ -347,6 +398,7 @@ def least_regularizer_interpolant(
         certificate=certificate,
         residual=residual,
         iterations=iterations,
+        rounds=rounds,
     )
 
 
