@@ -85,6 +85,27 @@ def test_outputs_are_stored_clean_and_in_order(path):
     )
 
 
+LONGEST_CELL = (
+    30  # non-blank lines of a code cell (CONTRIBUTING.md: one idea per cell)
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_code_cell_is_longer_than_30_lines(path):
+    nb = nbformat.read(path, as_version=4)
+    long = {
+        k: n
+        for k, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and (n := sum(1 for line in cell.source.splitlines() if line.strip()))
+        > LONGEST_CELL
+    }
+    assert not long, (
+        f"code cells (index: non-blank lines) above {LONGEST_CELL} lines: {long};"
+        " split them by idea or move the helper to dlnlib"
+    )
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_draw_is_seeded(path):
     nb = nbformat.read(path, as_version=4)
