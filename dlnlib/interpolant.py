@@ -174,7 +174,8 @@ def _sqp(theta, d, xs, ys, t, certify, max_iter):
     certificate: it is rerun from its answer with a tenfold tighter tolerance
     until the certificate passes or ``max_iter`` is spent.
 
-    Returns the weights, the iterations run, the rounds and scipy's last stop.
+    Returns the weights, their certificate, the iterations run, the rounds
+    and scipy's last stop (``max_iter >= 1``, so at least one round runs).
     """
     from scipy.optimize import NonlinearConstraint, minimize
     from scipy.sparse.linalg import LinearOperator
@@ -239,12 +240,13 @@ def _sqp(theta, d, xs, ys, t, certify, max_iter):
         iterations += int(result.nit)
         stop = str(result.message)
         theta = _onto_data(result.x, d, xs, ys, t)
-        if _kkt_residual(unflatten(theta, d), xs, ys) <= certify:
+        certificate = _kkt_residual(unflatten(theta, d), xs, ys)
+        if certificate <= certify:
             break
         gtol *= 0.1
         if gtol < 1e-300 or result.nit == 0:
             break
-    return theta, iterations, rounds, stop
+    return theta, certificate, iterations, rounds, stop
 
 
 def _onto_data(theta, d, xs, ys, t):
@@ -374,12 +376,11 @@ def least_regularizer_interpolant(
         * rng.standard_normal(w.shape)
         for w in ws
     ]
-    theta, iterations, rounds, stop = _sqp(
+    theta, certificate, iterations, rounds, stop = _sqp(
         flatten(ws), d, xs, ys, t, certify, max_iter
     )
     layers = unflatten(theta, d)
     residual = float(np.linalg.norm(predict(layers, xs, ys) - t)) / scale
-    certificate = _kkt_residual(layers, xs, ys)
     if not (residual <= tol and certificate <= certify):
         raise RuntimeError(
             f"the least-R* search did not converge within max_iter = {max_iter}"
