@@ -1,13 +1,18 @@
 """Tests for dlnlib.weight_decay and dlnlib.convex.nuclear_norm_regression: the Schatten
 penalty (ib-schatten) against factorizations, one step of weight_decay_gd against an
-independent computation, depth 2 against the convex program (ib-depth2-wd), and bad input."""
+independent computation, depth 2 against the convex program (ib-depth2-wd), its optimality
+test (a minimizer need not be unique), and bad input."""
 
 import numpy as np
 import pytest
 
 from dlnlib import layer_gradients, nuclear_norm, predict
 from dlnlib.construction import balanced_factorization, random_factorization
-from dlnlib.convex import nuclear_norm_regression
+from dlnlib.convex import (
+    min_nuclear_norm,
+    nuclear_norm_regression,
+    nuclear_norm_regression_optimality,
+)
 from dlnlib.descent import DivergenceError
 from dlnlib.problems import matrix_completion
 from dlnlib.training import label_noise_sgd
@@ -191,6 +196,71 @@ def test_depth_two_reaches_the_convex_program_and_is_balanced():
     np.testing.assert_allclose(gap, 1.0, rtol=1e-8)
 
 
+def test_weight_decay_end_points_pass_the_optimality_test():
+    pb = completion()
+    lam = 0.02
+    least, rho = nuclear_norm_regression_optimality(
+        nuclear_norm_regression(pb.xs, pb.ys, pb.targets, lam),
+        pb.xs,
+        pb.ys,
+        pb.targets,
+        lam,
+    )
+    assert abs(rho - 1) < 1e-6  # the solver's matrix is not zero here
+    run = weight_decay_gd(
+        pb.xs, pb.ys, pb.targets, (8, 8, 8), lr=1.0, decay=lam,
+        steps=20_000, tol=1e-10, seeds=[0, 1, 2],
+    )  # fmt: skip
+    f, rho = nuclear_norm_regression_optimality(
+        run.end_to_end, pb.xs, pb.ys, pb.targets, lam
+    )
+    assert f.shape == rho.shape == (3,)
+    assert np.all(f <= least * (1 + 1e-8)) and np.all(rho <= 1 + 1e-6)
+    # objective by hand, against the one the run reports with its penalty
+    np.testing.assert_allclose(f, run.objective, rtol=1e-8)
+
+
+def test_the_optimality_test_rejects_what_does_not_solve_the_program():
+    pb = completion()
+    lam = 0.02
+    W = nuclear_norm_regression(pb.xs, pb.ys, pb.targets, lam)
+    data = (pb.xs, pb.ys, pb.targets, lam)
+    least, _ = nuclear_norm_regression_optimality(W, *data)
+    f, rho = nuclear_norm_regression_optimality(0.9 * W, *data)
+    assert f > least * (1 + 1e-3) and rho > 1.1
+    # the interpolant fits the data (G = 0, so rho = 0): only the objective
+    # tells it apart
+    f, rho = nuclear_norm_regression_optimality(
+        min_nuclear_norm(pb.xs, pb.ys, pb.targets), *data
+    )
+    assert f > least * (1 + 1e-3) and rho < 1e-6
+
+
+def test_the_penalized_program_can_have_many_minimizers():
+    # 24 entries of a rank-3 8 x 8 matrix: weight-decay runs from different
+    # seeds end at different matrices, all at the program's least value, and
+    # so is the midpoint of the two farthest apart (the program is convex)
+    pb = matrix_completion(24, 8, 8, 3, seed=0, cover=True)
+    lam = 0.01
+    data = (pb.xs, pb.ys, pb.targets, lam)
+    least, _ = nuclear_norm_regression_optimality(
+        nuclear_norm_regression(*data), *data
+    )
+    run = weight_decay_gd(
+        pb.xs, pb.ys, pb.targets, (8, 8, 8), lr=1.0, decay=lam,
+        steps=100_000, tol=1e-10, seeds=[0, 1, 2, 3],
+    )  # fmt: skip
+    ends = run.end_to_end
+    apart = np.linalg.norm(ends[:, None] - ends[None], axis=(2, 3))
+    i, j = np.unravel_index(np.argmax(apart), apart.shape)
+    assert apart[i, j] > 1e-2 * np.linalg.norm(ends[i])
+    f, _ = nuclear_norm_regression_optimality(ends, *data)
+    middle, _ = nuclear_norm_regression_optimality(
+        (ends[i] + ends[j]) / 2, *data
+    )
+    assert np.all(f <= least * (1 + 1e-8)) and middle <= least * (1 + 1e-8)
+
+
 def objective(W, pb, lam):
     r = predict([W, np.eye(W.shape[1])], pb.xs, pb.ys) - pb.targets
     return 0.5 * np.mean(r**2) + lam * nuclear_norm(W)
@@ -276,6 +346,30 @@ def test_weight_decay_gd_diverging_step_is_reported():
             "targets has length",
         ),
         (lambda pb: schatten_penalty(pb.W_star, 0), "depth"),
+        (
+            lambda pb: nuclear_norm_regression_optimality(
+                pb.W_star[:-1], pb.xs, pb.ys, pb.targets, 0.1
+            ),
+            r"W must have shape \(8, 8\) or \(C, 8, 8\)",
+        ),
+        (
+            lambda pb: nuclear_norm_regression_optimality(
+                np.full((8, 8), np.inf), pb.xs, pb.ys, pb.targets, 0.1
+            ),
+            "W contains NaN or infinite",
+        ),
+        (
+            lambda pb: nuclear_norm_regression_optimality(
+                pb.W_star, pb.xs, pb.ys, pb.targets, 0.0
+            ),
+            "penalty",
+        ),
+        (
+            lambda pb: nuclear_norm_regression_optimality(
+                pb.W_star, pb.xs, pb.ys, pb.targets[:-1], 0.1
+            ),
+            "targets has length",
+        ),
         (lambda pb: schatten_penalty(np.full((2, 2), np.nan), 2), "W"),
     ],
 )
