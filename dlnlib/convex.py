@@ -12,6 +12,7 @@ a convex program (a semidefinite program in disguise) solved here with cvxpy.
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,6 +23,7 @@ __all__ = [
     "min_nuclear_norm",
     "nuclear_norm_regression",
     "nuclear_norm_regression_optimality",
+    "PenalizedOptimality",
     "reference_weights",
     "round_rank",
 ]
@@ -199,11 +201,9 @@ def nuclear_norm_regression(
     the problem that depth-2 gradient descent with weight decay ``lambda``
     solves, because ``min_{W_1 W_2 = W} (||W_1||_F^2 + ||W_2||_F^2) / 2 = ||W||_*``.
     It is convex and solved with cvxpy. Its least value and its fitted values
-    ``x_i^T W y_i`` are unique, its minimizer need not be: on the contrast
-    chapter's completion problem at rank 3 (seed 0), four weight-decay end
-    points up to 6 % apart attain the least value to 1e-12. Judge a candidate
-    with :func:`nuclear_norm_regression_optimality`, not by its distance to
-    this matrix.
+    ``x_i^T W y_i`` are unique, its minimizer need not be (an example in
+    :func:`nuclear_norm_regression_optimality`): judge a candidate with that
+    function, not by its distance to the matrix returned here.
 
     Parameters
     ----------
@@ -245,21 +245,40 @@ def nuclear_norm_regression(
     return _solve(problem, V, solver, clarabel_tol=1e-10)[2]
 
 
-def nuclear_norm_regression_optimality(W, xs, ys, targets, penalty):
-    """How well ``W`` solves :eq:`ib-depth2-wd`: its objective and its dual ratio.
+class PenalizedOptimality(NamedTuple):
+    """The optimality numbers of :func:`nuclear_norm_regression_optimality`."""
+
+    objective: float | np.ndarray
+    dual_ratio: float | np.ndarray
+    alignment: float | np.ndarray
+
+
+def nuclear_norm_regression_optimality(
+    W, xs, ys, targets, penalty
+) -> PenalizedOptimality:
+    """How well ``W`` solves :eq:`ib-depth2-wd`: its objective and its optimality conditions.
 
     Book: equation :eq:`ib-depth2-wd` in :doc:`/chapters/contrast`.
 
-    .. math:: f(W) = \\frac{1}{2n} \\sum_{i=1}^n r_i^2 + \\lambda \\|W\\|_* ,
-              \\qquad \\rho(W) = \\frac{\\|G\\|_{\\mathrm{op}}}{\\lambda} , \\qquad
-              G = \\frac1n \\sum_{i=1}^n r_i \\, x_i y_i^\\top ,
+    With the residuals ``r_i = x_i^T W y_i - t_i`` (``x_i``, ``y_i`` the rows of
+    ``xs``, ``ys``; ``n`` samples) and the gradient of the loss
+    ``G = (1/n) sum_i r_i x_i y_i^T``,
 
-    with residuals ``r_i = x_i^T W y_i - t_i``. ``W`` is a minimizer exactly
-    when ``-G`` is ``lambda`` times a subgradient of the nuclear norm at ``W``;
-    every such subgradient has spectral norm at most 1, so a minimizer has
-    ``rho <= 1`` (with equality when ``W != 0``). Compare ``f`` with the
-    least value (from :func:`nuclear_norm_regression`) to decide whether
-    ``W`` is a minimizer; ``rho`` is a check that needs no solver.
+    .. math:: f(W) = \\frac{1}{2n} \\sum_{i=1}^n r_i^2 + \\lambda \\|W\\|_* , \\qquad
+              \\rho(W) = \\frac{\\|G\\|_{\\mathrm{op}}}{\\lambda} , \\qquad
+              a(W) = 1 + \\frac{\\langle G, W \\rangle}{\\lambda \\|W\\|_*}
+              \\quad a(0) = 0 .
+
+    ``W`` is a minimizer exactly when ``-G`` is ``lambda`` times a subgradient
+    of the nuclear norm at ``W``, and those subgradients are the ``Z`` with
+    ``||Z||_op <= 1`` and ``<Z, W> = ||W||_*``. So ``W`` is a minimizer if and
+    only if ``rho <= 1`` and ``a = 0`` (and ``a >= 0`` whenever ``rho <= 1``);
+    at a minimizer other than 0, ``rho = 1``. Neither condition alone is
+    enough: an interpolating matrix has ``G = 0``, so ``rho = 0``, and
+    ``a = 1``. The two conditions need no solver; to compare with one,
+    evaluate ``f`` at the matrix of :func:`nuclear_norm_regression` too. The
+    least value and the fitted values are the same at every minimizer, the
+    minimizer need not be unique (the example).
 
     Parameters
     ----------
@@ -269,28 +288,34 @@ def nuclear_norm_regression_optimality(W, xs, ys, targets, penalty):
     ys : array_like, shape (n, d_L)
     targets : array_like, shape (n,)
     penalty : float
-        ``lambda > 0``.
+        ``lambda``, positive and finite.
 
     Returns
     -------
-    objective : float or ndarray of shape (C,)
-        ``f(W)``.
-    dual_ratio : float or ndarray of shape (C,)
-        ``rho(W)``.
+    PenalizedOptimality
+        ``(objective, dual_ratio, alignment)``: ``f``, ``rho`` and ``a``,
+        floats for one matrix, arrays of shape ``(C,)`` for a stack.
 
     Raises
     ------
     ValueError
-        If the shapes disagree, an entry is not finite, or ``penalty <= 0``.
+        If the shapes disagree, an entry is not finite, or ``penalty`` is not
+        a positive finite number.
 
     Examples
     --------
+    Two observed diagonal entries: every ``[[0.8, b], [b, 0.3]]`` with
+    ``b**2 <= 0.24`` is a minimizer (value 0.13), the fitted values are 0.8
+    and 0.3.
+
     >>> import numpy as np
     >>> xs = ys = np.eye(2)
-    >>> W = nuclear_norm_regression(xs, ys, [1.0, 0.5], 0.1)
-    >>> f, rho = nuclear_norm_regression_optimality(W, xs, ys, [1.0, 0.5], 0.1)
-    >>> bool(abs(rho - 1) < 1e-6), bool(abs(f - 0.13) < 1e-8)
-    (True, True)
+    >>> for b in (0.0, 0.4):
+    ...     W = np.array([[0.8, b], [b, 0.3]])
+    ...     f, rho, a = nuclear_norm_regression_optimality(W, xs, ys, [1.0, 0.5], 0.1)
+    ...     print(f"{f:.4f} {rho:.4f} {abs(a) < 1e-12}")
+    0.1300 1.0000 True
+    0.1300 1.0000 True
     """
     xs, ys = _checks.data_pair(xs, ys)
     t = _checks.finite_array(targets, "targets", ndim=1)
@@ -312,9 +337,15 @@ def nuclear_norm_regression_optimality(W, xs, ys, targets, penalty):
     nuclear = np.linalg.svd(stack, compute_uv=False).sum(axis=-1)
     objective = 0.5 * np.mean(r**2, axis=-1) + lam * nuclear
     dual_ratio = np.linalg.norm(G, ord=2, axis=(1, 2)) / lam
+    inner = np.einsum("cij,cij->c", G, stack)
+    alignment = np.where(
+        nuclear > 0, 1 + inner / (lam * np.where(nuclear > 0, nuclear, 1)), 0.0
+    )
     if Ws.ndim == 2:
-        return float(objective[0]), float(dual_ratio[0])
-    return objective, dual_ratio
+        return PenalizedOptimality(
+            float(objective[0]), float(dual_ratio[0]), float(alignment[0])
+        )
+    return PenalizedOptimality(objective, dual_ratio, alignment)
 
 
 def round_rank(W, rtol: float = 1e-6) -> tuple[np.ndarray, int]:
