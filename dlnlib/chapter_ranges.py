@@ -582,12 +582,15 @@ def _beyond() -> Spec:
         cost_depths=sequence(integer(2, 8), min_len=1, text="each 2..8"),
     )
     spec.couple(
-        lambda p: p.mc_n >= 1.25 * _rarest(p.mc_d, p.mc_skew),
-        "the skewed completion data need mc_n >= 1.25 sum(w) / min(w), the"
-        " rarest row expected 1.25 times (w = mc_skew^(-j / (mc_d - 1))): at 1"
+        lambda p: p.mc_n >= 1.5 * _rarest(p.mc_d, p.mc_skew),
+        "the skewed completion data need mc_n >= 1.5 sum(w) / min(w), the"
+        " rarest row expected 1.5 times (w = mc_skew^(-j / (mc_d - 1))). At 1"
         " time, 24 of 40 draws at d = 30, skew 10 found no sample that sees"
         " every row and column; at 1.25 times none of 600 draws failed (d ="
-        " 20, 25, 30, skew 2..30, 40 seeds each, measured)",
+        " 20, 25, 30, skew 2..30, 40 seeds each), but the least-R* search"
+        " ran out of its 3000 iterations at all three edge runs there (seed"
+        " 0: mc_n = 165, certificate 1.1e-4; mc_d = 24, 2.8e-5; mc_skew ="
+        " 26, 2.0e-3), and converged at the defaults (1.53 times; measured)",
         got=lambda p: p.mc_n / _rarest(p.mc_d, p.mc_skew),
     )
     return spec
