@@ -74,6 +74,25 @@ def unrecorded_ends(chapter: str, directory=None, chapters_dir=None) -> list:
     return [p for p in wanted if sweep.run_key(chapter, p) not in have]
 
 
+def _int_keys(value):
+    """Undo JSON's string keys: ``{"2": ...}`` back to ``{2: ...}``, at any depth.
+
+    A dict knob keyed by depth (``steps_by_depth = {2: 50_000, ...}``) is
+    recorded as JSON, whose keys are strings; the parameters cell's spec
+    reads integer keys. Top-level names are identifiers and stay as they are.
+    """
+    if isinstance(value, dict):
+        return {
+            int(k) if isinstance(k, str) and k.lstrip("-").isdigit() else k: (
+                _int_keys(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_int_keys(v) for v in value]
+    return value
+
+
 def read_runs(chapter: str, directory=None, chapters_dir=None):
     """The settled runs of a chapter's sweep record, with their place in the ranges.
 
@@ -135,7 +154,7 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
     )
     rows = []
     for _, run in final.iterrows():
-        params = json.loads(run["params"])
+        params = _int_keys(json.loads(run["params"]))
         values = {**defaults, **params}
         outside = spec.violation(values)
         rows.append(

@@ -65,3 +65,19 @@ def test_no_recorded_run_inside_the_ranges_broke(chapter):
         f"{chapter}: recorded runs inside the documented ranges did not hold"
         f" every claim: {list(zip(broken['params'], broken['status'], broken['error']))[:3]}"
     )
+
+
+@pytest.mark.parametrize("chapter", RECORDED)
+def test_every_recorded_range_end_lies_inside_the_ranges(chapter):
+    # the ends of --edges are inside by construction; a recorded one read
+    # back outside means the record changed its values (JSON's string keys
+    # of a dict knob did, before records restored them)
+    spec, defaults = sweep.chapter_spec(chapter)
+    keys = {sweep.run_key(chapter, p) for p in [{}, *spec.edges(defaults)]}
+    runs = records.read_runs(chapter)
+    ends = runs[runs.index.isin(keys)]
+    outside = ends[~ends["inside"]]
+    assert outside.empty, (
+        f"{chapter}: recorded range ends read back outside the ranges:"
+        f" {list(zip(outside['params'], outside['outside']))[:3]}"
+    )
