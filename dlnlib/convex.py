@@ -188,6 +188,18 @@ def min_nuclear_norm(
     return np.linalg.solve(X, np.linalg.solve(Y.T, Vval.T).T)
 
 
+def _penalized_data(xs, ys, targets, penalty):
+    """The checked data and penalty of :eq:`ib-depth2-wd`."""
+    xs, ys = _checks.data_pair(xs, ys)
+    t = _checks.finite_array(targets, "targets", ndim=1)
+    if t.shape[0] != xs.shape[0]:
+        raise ValueError(
+            f"targets has length {t.shape[0]} but there are n ="
+            f" {xs.shape[0]} samples"
+        )
+    return xs, ys, t, _checks.positive(penalty, "penalty")
+
+
 def nuclear_norm_regression(
     xs, ys, targets, penalty: float, *, solver: str | None = None
 ) -> np.ndarray:
@@ -227,15 +239,9 @@ def nuclear_norm_regression(
     """
     import cvxpy as cp
 
-    xs, ys = _checks.data_pair(xs, ys)
-    t = _checks.finite_array(targets, "targets", ndim=1)
-    lam = _checks.positive(penalty, "penalty")
+    xs, ys, t, lam = _penalized_data(xs, ys, targets, penalty)
     n, d0 = xs.shape
     dL = ys.shape[1]
-    if t.shape[0] != n:
-        raise ValueError(
-            f"targets has length {t.shape[0]} but there are n = {n} samples"
-        )
     A = (xs[:, :, None] * ys[:, None, :]).reshape(n, d0 * dL)
     V = cp.Variable((d0, dL))
     fit = cp.sum_squares(A @ cp.vec(V, order="C") - t) / (2 * n)
@@ -317,16 +323,10 @@ def nuclear_norm_regression_optimality(
     0.1300 1.0000 True
     0.1300 1.0000 True
     """
-    xs, ys = _checks.data_pair(xs, ys)
-    t = _checks.finite_array(targets, "targets", ndim=1)
-    lam = _checks.positive(penalty, "penalty")
+    xs, ys, t, lam = _penalized_data(xs, ys, targets, penalty)
     Ws = _checks.finite_array(W, "W")
     n, d0 = xs.shape
     dL = ys.shape[1]
-    if t.shape[0] != n:
-        raise ValueError(
-            f"targets has length {t.shape[0]} but there are n = {n} samples"
-        )
     if Ws.ndim not in (2, 3) or Ws.shape[-2:] != (d0, dL):
         raise ValueError(
             f"W must have shape ({d0}, {dL}) or (C, {d0}, {dL}), got {Ws.shape}"
