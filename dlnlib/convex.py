@@ -270,10 +270,14 @@ def nuclear_norm_regression_optimality(
     ``xs``, ``ys``; ``n`` samples) and the gradient of the loss
     ``G = (1/n) sum_i r_i x_i y_i^T``,
 
-    .. math:: f(W) = \\frac{1}{2n} \\sum_{i=1}^n r_i^2 + \\lambda \\|W\\|_* , \\qquad
-              \\rho(W) = \\frac{\\|G\\|_{\\mathrm{op}}}{\\lambda} , \\qquad
-              a(W) = 1 + \\frac{\\langle G, W \\rangle}{\\lambda \\|W\\|_*}
-              \\quad a(0) = 0 .
+    .. math::
+
+       f(W) = \\frac{1}{2n} \\sum_{i=1}^n r_i^2 + \\lambda \\|W\\|_* ,
+
+       \\rho(W) = \\frac{\\|G\\|_{\\mathrm{op}}}{\\lambda} ,
+
+       a(W) = 1 + \\frac{\\langle G, W \\rangle}{\\lambda \\|W\\|_*}
+       \\quad (a(0) = 0) .
 
     ``W`` is a minimizer exactly when ``-G`` is ``lambda`` times a subgradient
     of the nuclear norm at ``W``, and those subgradients are the ``Z`` with
