@@ -32,7 +32,7 @@ export OPENBLAS_CORETYPE := Haswell
 export NPY_DISABLE_CPU_FEATURES := AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR
 endif
 
-.PHONY: book test venv mathjax lint format unit nbval variants build-strict browser pdf texlive pdf-check execute lab bench sweep clean
+.PHONY: book test venv mathjax lint format unit nbval variants build-strict browser pdf texlive pdf-check execute launch-cells lab bench sweep clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -118,6 +118,11 @@ pdf-check: pdf
 ## Re-execute every notebook in place so the stored outputs match the code of today
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
+
+## Every chapter's install cell (its first code cell, for Colab) from pyproject.toml's
+## [project.urls] Repository; then `make execute`
+launch-cells: $(STAMP)
+	$(BIN)/python _ext/dln_launch.py
 
 ## Open the notebooks in JupyterLab with dlnlib importable
 lab: $(STAMP)

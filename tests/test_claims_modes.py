@@ -23,9 +23,8 @@ LEDGER = "application/vnd.dlnlib.ledger+json"
 def broken_copy(tmp_path: Path) -> Path:
     nb = nbformat.read(CHAPTER, as_version=4)
     code = [k for k, c in enumerate(nb.cells) if c.cell_type == "code"]
-    after_checks = (
-        code[1] + 1
-    )  # the cell after the parameters cell checks the ranges
+    # code[0] installs dlnlib, code[1] holds the parameters, code[2] checks them
+    after_checks = code[2] + 1
     nb.cells.insert(
         after_checks,
         nbformat.v4.new_code_cell(

@@ -36,11 +36,14 @@ def test_notebook_is_in_the_table_of_contents(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_first_code_cell_is_the_parameters_cell(path):
+def test_the_code_after_the_install_cell_opens_with_the_parameters(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert code, "a chapter without code checks nothing"
-    first = code[0]
+    assert len(code) > 1, "a chapter without code checks nothing"
+    assert code[0].get("id") == "install", (
+        "the first code cell must be the install cell: run `make launch-cells`"
+    )
+    first = code[1]
     assert "parameters" in first.metadata.get("tags", []), (
         "first code cell must carry the tag 'parameters'"
     )
@@ -53,7 +56,7 @@ def test_first_code_cell_is_the_parameters_cell(path):
     for line in assigned:
         assert "#" in line, f"parameter without a comment: {line!r}"
     assert "parameters" not in " ".join(
-        t for c in code[1:] for t in c.metadata.get("tags", [])
+        t for c in code[2:] for t in c.metadata.get("tags", [])
     )
 
 

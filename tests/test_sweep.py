@@ -339,7 +339,7 @@ def setup_with_a_breakable_claim(directory: Path) -> Path:
     """chapters/setup.ipynb with a knob break_fd that, after the range checks, sets fd_rtol = 1e-30."""
     nb = nbformat.read(ROOT / "chapters" / "setup.ipynb", as_version=4)
     code = [k for k, c in enumerate(nb.cells) if c.cell_type == "code"]
-    params, checks = code[0], code[1]
+    params, checks = code[1], code[2]  # code[0] is the install cell
     nb.cells[
         params
     ].source += "\nbreak_fd = False  # test: tighten fd_rtol to 1e-30"

@@ -1,0 +1,211 @@
+"""Launch buttons and the install cell (_ext/dln_launch.py): each check can fail."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "_ext"))
+import dln_launch  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+REPO = "https://github.com/someone/dln-nuclear"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chapter_opens_with_the_install_cell_for_pyproject_url(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    expected = dln_launch.install_source(dln_launch.published_url())
+    assert code[0].source == expected, (
+        "the install cell differs from pyproject.toml's: run `make launch-cells`"
+    )
+    assert dln_launch.INSTALL_TAG in code[0].metadata.get("tags", []), (
+        "the install cell must be tagged remove-cell (hidden in the book)"
+    )
+    assert not code[0].outputs, "the install cell showed something"
+
+
+def run_install_cell(url, monkeypatch, installed):
+    """Run the install cell's Python as IPython would; return the magics it called."""
+    python = TransformerManager().transform_cell(
+        dln_launch.install_source(url)
+    )
+    calls = []
+
+    class Shell:
+        def run_line_magic(self, name, line):
+            calls.append((name, line))
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: real(name, *a) if installed else None,
+    )
+    exec(python, {"get_ipython": lambda: Shell()})
+    return calls
+
+
+def test_the_install_cell_does_nothing_where_dlnlib_is_installed(monkeypatch):
+    assert run_install_cell(REPO, monkeypatch, installed=True) == []
+    assert run_install_cell(None, monkeypatch, installed=True) == []
+
+
+def test_the_install_cell_installs_from_the_published_repository(monkeypatch):
+    calls = run_install_cell(REPO, monkeypatch, installed=False)
+    assert calls == [("pip", f'install --quiet "dlnlib @ git+{REPO}"')]
+
+
+def test_without_a_published_repository_the_install_cell_says_how(
+    monkeypatch,
+):
+    with pytest.raises(ModuleNotFoundError, match="make lab"):
+        run_install_cell(None, monkeypatch, installed=False)
+
+
+def write_pyproject(root, url):
+    urls = "" if url is None else f'\n[project.urls]\nRepository = "{url}"\n'
+    (root / "pyproject.toml").write_text(f'[project]\nname = "x"\n{urls}')
+
+
+def test_published_url_reads_pyproject(tmp_path):
+    write_pyproject(tmp_path, None)
+    assert dln_launch.published_url(tmp_path) is None
+    write_pyproject(tmp_path, REPO + ".git")
+    assert dln_launch.published_url(tmp_path) == REPO
+    write_pyproject(tmp_path, "https://gitlab.com/a/b")
+    with pytest.raises(
+        ValueError, match="Repository is 'https://gitlab.com/a/b'"
+    ):
+        dln_launch.published_url(tmp_path)
+
+
+def test_no_repository_no_buttons():
+    options, log = dln_launch.launch_options(None, "main", REPO)
+    assert options == {}
+    assert "DLN_REPOSITORY_URL is not set" in log[0]
+
+
+def test_binder_always_and_colab_only_for_the_published_repository():
+    options, _ = dln_launch.launch_options(REPO + "/", "main", None)
+    assert options["repository_url"] == REPO
+    assert options["launch_buttons"]["binderhub_url"] == dln_launch.BINDERHUB
+    assert "colab_url" not in options["launch_buttons"]
+
+    options, log = dln_launch.launch_options(REPO, "dev", REPO.upper())
+    assert options["repository_branch"] == "dev"
+    assert options["launch_buttons"]["colab_url"] == dln_launch.COLAB
+
+    fork = "https://github.com/fork/dln-nuclear"
+    options, log = dln_launch.launch_options(fork, "main", REPO)
+    assert "colab_url" not in options["launch_buttons"]
+    assert any(f"install dlnlib from {REPO}" in line for line in log)
+
+
+@pytest.mark.parametrize(
+    "url, branch, match",
+    [
+        ("https://gitlab.com/a/b", "main", "DLN_REPOSITORY_URL"),
+        ("http://github.com/a/b", "main", "DLN_REPOSITORY_URL"),
+        ("https://github.com/a", "main", "DLN_REPOSITORY_URL"),
+        (REPO, "", "DLN_REPOSITORY_BRANCH"),
+        (REPO, "a b", "DLN_REPOSITORY_BRANCH"),
+    ],
+)
+def test_a_bad_repository_or_branch_stops_the_build(url, branch, match):
+    with pytest.raises(ValueError, match=match):
+        dln_launch.launch_options(url, branch, None)
+
+
+def test_write_install_cells_inserts_replaces_and_leaves_alone(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell(
+            "x = 1  # a knob", metadata={"tags": ["parameters"]}
+        ),
+    ]
+    path = tmp_path / "chapters" / "c.ipynb"
+    nbformat.write(nb, path)
+    write_pyproject(tmp_path, None)
+    assert dln_launch.write_install_cells(tmp_path) == ["c"]
+    cells = json.loads(path.read_text())["cells"]
+    assert [c["cell_type"] for c in cells] == ["markdown", "code", "code"]
+    assert "".join(cells[1]["source"]) == dln_launch.install_source(None)
+    assert dln_launch.write_install_cells(tmp_path) == []
+    write_pyproject(tmp_path, REPO)
+    assert dln_launch.write_install_cells(tmp_path) == ["c"]
+    cells = json.loads(path.read_text())["cells"]
+    assert len(cells) == 3 and REPO in "".join(cells[1]["source"])
+
+
+def build(tmp_path, published, env):
+    """A one-notebook Sphinx book with the book's theme and extension; its page's HTML."""
+    src = tmp_path / "src"
+    (src / "chapters").mkdir(parents=True)
+    write_pyproject(src, published)
+    (src / "conf.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT / '_ext')!r})\n"
+        'extensions = ["myst_nb", "dln_launch"]\n'
+        'html_theme = "sphinx_book_theme"\n'
+        'nb_execution_mode = "off"\n'
+        'root_doc = "chapters/c"\n'
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.metadata["language_info"] = {
+        "name": "python",
+        "pygments_lexer": "ipython3",
+    }
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A chapter"),
+        nbformat.v4.new_code_cell("1 + 1"),
+    ]
+    nbformat.write(nb, src / "chapters" / "c.ipynb")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DLN_REPOSITORY")
+    } | env
+    out = tmp_path / "html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-q",
+            "-W",
+            str(src),
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return (out / "chapters" / "c.html").read_text()
+
+
+def test_the_theme_shows_the_buttons_the_options_ask_for(tmp_path):
+    page = build(tmp_path / "a", REPO, {"DLN_REPOSITORY_URL": REPO})
+    binder = "https://mybinder.org/v2/gh/someone/dln-nuclear/main?urlpath=lab/tree/chapters/c.ipynb"
+    colab = "https://colab.research.google.com/github/someone/dln-nuclear/blob/main/chapters/c.ipynb"
+    assert binder in page and colab in page
+
+    page = build(tmp_path / "b", None, {"DLN_REPOSITORY_URL": REPO})
+    assert binder in page and "colab.research" not in page
+
+    page = build(tmp_path / "c", REPO, {})
+    assert "mybinder" not in page and "colab.research" not in page
