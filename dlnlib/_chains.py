@@ -79,6 +79,9 @@ class _Config:
     seed_seq: bool  # seeds, lr, noise_std given as sequences?
     lr_seq: bool
     sigma_seq: bool
+    # the sign each chain's label noise is drawn with: +1 everywhere, or +1, -1, +1, ... for
+    # antithetic pairs (chains 2k and 2k + 1 share a seed)
+    noise_signs: np.ndarray | None = None
 
     @property
     def n(self) -> int:

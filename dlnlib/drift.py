@@ -483,6 +483,7 @@ def fit_time_scale(
     start: int = 0,
     groups: int = 8,
     bounds: tuple[float, float] = (0.2, 5.0),
+    block: int = 1,
 ) -> FlowFit:
     """Fit the chains' mean ``R`` to the slow flow: ``mean R(t) = shift + R_flow(kappa t)``.
 
@@ -507,6 +508,11 @@ def fit_time_scale(
         Independent groups of chains for the standard error, ``>= 2``.
     bounds : (float, float), optional
         Range searched for ``kappa``; a fit at either end raises.
+    block : int, optional
+        Chains that depend on each other come in consecutive blocks of this
+        size (2 for the antithetic pairs of
+        :func:`dlnlib.training.label_noise_sgd`); the groups are formed of
+        whole blocks, so that they stay independent. Default 1.
 
     Returns
     -------
@@ -515,7 +521,9 @@ def fit_time_scale(
     Raises
     ------
     ValueError
-        On bad shapes, too few records or chains, or a flow that is too short.
+        On bad shapes, too few records or chains (fewer blocks than
+        ``groups``, or chains that do not fill whole blocks), or a flow that
+        is too short.
     RuntimeError
         If the best ``kappa`` lies at an end of ``bounds``.
     """
@@ -526,9 +534,16 @@ def fit_time_scale(
             f"R must have shape (len(steps), chains) = ({t.shape[0]}, C), got {values.shape}"
         )
     groups = _checks.integer(groups, "groups", 2)
-    if values.shape[1] < groups:
+    block = _checks.integer(block, "block", 1)
+    chains = values.shape[1]
+    if chains % block:
         raise ValueError(
-            f"{values.shape[1]} chains cannot form {groups} groups"
+            f"{chains} chains do not fill whole blocks of {block}"
+        )
+    if chains // block < groups:
+        raise ValueError(
+            f"{chains} chains ({chains // block} blocks of {block}) cannot "
+            f"form {groups} groups"
         )
     late = t >= start
     if late.sum() < 3:
@@ -567,9 +582,10 @@ def fit_time_scale(
     kappa = fit(mean_R)
     difference = mean_R - R_flow(kappa * t_late)
     residual = difference - difference.mean()
+    blocks = values[late].reshape(late.sum(), chains // block, block)
     parts = [
-        fit(part.mean(axis=1))
-        for part in np.array_split(values[late], groups, axis=1)
+        fit(part.mean(axis=(1, 2)))
+        for part in np.array_split(blocks, groups, axis=1)
     ]
     descent = float(R_flow(0.0) - R_flow(kappa * t_late[-1]))
     return FlowFit(

@@ -122,6 +122,26 @@ def test_the_fit_recovers_a_known_time_scale_and_shift(flow, kappa):
     assert exact.misfit < 1e-5
 
 
+def test_groups_keep_antithetic_pairs_whole(flow):
+    """Pairs whose noise cancels: whole-pair groups see no spread, split pairs a large one."""
+    steps, R = synthetic(flow, 1.0, 0.0, noise=0.0, chains=12)
+    rng = np.random.default_rng(1)
+    e = 0.3 * rng.standard_normal((len(steps), 6))
+    R[:, 0::2] += e
+    R[:, 1::2] -= e  # each pair's mean is the flow exactly
+    paired = fit_time_scale(flow, steps, R, groups=6, block=2)
+    assert paired.time_scale == pytest.approx(1.0, abs=1e-5)
+    assert paired.stderr < 1e-5, f"whole pairs: stderr {paired.stderr:.2g}"
+    split = fit_time_scale(flow, steps, R, groups=12)  # one chain per group
+    assert split.stderr > 100 * max(paired.stderr, 1e-7), (
+        f"split pairs: stderr {split.stderr:.2g} against {paired.stderr:.2g}"
+    )
+    with pytest.raises(ValueError, match="whole blocks of 2"):
+        fit_time_scale(flow, steps, R[:, :11], block=2)
+    with pytest.raises(ValueError, match="6 blocks of 2"):
+        fit_time_scale(flow, steps, R, groups=7, block=2)
+
+
 def test_a_path_of_another_shape_leaves_a_large_misfit(flow):
     # the same start and end, but R falling in a straight line
     steps = np.linspace(0, flow.steps / 5.5, 120)

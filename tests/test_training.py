@@ -516,3 +516,66 @@ def test_history_records_are_consistent(sensing):
                 h.nuclear_norm[k],
                 rtol=1e-12,
             )
+
+
+# --- antithetic pairs -------------------------------------------------------------------------
+
+
+def test_antithetic_pairs_share_a_chain_and_flip_its_noise(sensing):
+    pb = sensing
+    kw = dict(lr=0.05, noise_std=0.5, progress=False, max_final_steps=0)
+    dims = (6, 7, 6)
+    pairs = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, dims, steps=300, seeds=[4, 9],
+        antithetic=True, **kw,
+    )  # fmt: skip
+    assert pairs.batched and pairs.seeds == (4, 4, 9, 9)
+    assert pairs.end_to_end.shape == (4, 6, 6)
+    # the first chain of a pair is the plain chain of its seed
+    alone = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, dims, steps=300, seeds=9, **kw
+    )
+    np.testing.assert_allclose(
+        pairs.end_to_end[2], alone.end_to_end, rtol=1e-9
+    )
+    # the second differs from it: its noise has the other sign
+    assert not np.allclose(pairs.end_to_end[2], pairs.end_to_end[3])
+
+
+def test_one_antithetic_step_averages_to_the_clean_step(sensing):
+    """One step is linear in the label noise, so a pair's mean is the noise-free step."""
+    pb = sensing
+    dims = (6, 7, 6)
+    start = init_weights(dims, seed=3)
+    kw = dict(
+        lr=0.05, steps=1, initial_weights=start, progress=False,
+        max_final_steps=0,
+    )  # fmt: skip
+    pairs = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, dims, noise_std=0.7, seeds=[5],
+        antithetic=True, **kw,
+    )  # fmt: skip
+    clean = label_noise_sgd(
+        pb.xs, pb.ys, pb.targets, dims, noise_std=0.0, seeds=5, **kw
+    )
+    for w_pair, w_clean in zip(pairs.weights, clean.weights):
+        np.testing.assert_allclose(
+            w_pair.mean(axis=0), w_clean, rtol=1e-12, atol=1e-14
+        )
+        assert np.abs(w_pair[0] - w_pair[1]).max() > 1e-3  # the noise acted
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(antithetic="yes"), "antithetic must be True or False"),
+        (dict(antithetic=True, seeds=[]), "empty sequence"),
+        (dict(antithetic=True, seeds=[1, -2]), "nonnegative integer"),
+        (dict(antithetic=True, seeds=[1, 2], lr=[0.01, 0.02]), "one length"),
+    ],
+)
+def test_antithetic_bad_input_raises(sensing, change, message):
+    pb = sensing
+    kw = dict(lr=0.05, noise_std=0.5, steps=10, progress=False) | change
+    with pytest.raises(ValueError, match=message):
+        label_noise_sgd(pb.xs, pb.ys, pb.targets, (6, 7, 6), **kw)
