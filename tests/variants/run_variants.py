@@ -25,7 +25,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib"]
+BOOK_FILES = ["_config.yml", "_toc.yml", "references.bib", "pyproject.toml"]
 BOOK_DIRS = ["_ext", "_vendor"]
 
 
