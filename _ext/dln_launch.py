@@ -79,9 +79,8 @@ def published_url(root: Path = ROOT) -> str | None:
 def install_source(url: str | None) -> str:
     """The text of the install cell for a public repository ``url`` (None: not published yet)."""
     body = _WITHOUT_URL if url is None else _WITH_URL.format(url=url)
-    return (_HEAD + body).rstrip(
-        "\n"
-    )  # as ruff format leaves a cell: no final newline
+    # as ruff format leaves a cell: no final newline
+    return (_HEAD + body).rstrip("\n")
 
 
 def install_cell(url: str | None) -> dict:

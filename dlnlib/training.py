@@ -199,9 +199,8 @@ def _draw_labels(block: int, cfg: _Config, streams):
     """Noisy labels for the next ``block`` steps: (labels (block, C, n), None), or with
     mini-batches (labels (block, C, b), rows (block, C, b))."""
     t, n, b, sigmas = cfg.targets, cfg.n, cfg.batch_size, cfg.sigmas
-    if (
-        cfg.noise_signs is not None
-    ):  # antithetic pairs: the same draw, opposite signs
+    # antithetic pairs: the same draw, opposite signs
+    if cfg.noise_signs is not None:
         sigmas = sigmas * cfg.noise_signs
     if b is None:
         noise = np.stack(
