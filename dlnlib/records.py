@@ -71,7 +71,9 @@ def unrecorded_ends(chapter: str, directory=None, chapters_dir=None) -> list:
     if chapter not in recorded(directory):
         return wanted
     have = set(read_runs(chapter, directory, chapters_dir).index)
-    return [p for p in wanted if sweep.run_key(chapter, p) not in have]
+    return [
+        p for p in wanted if sweep.run_key(chapter, p, defaults) not in have
+    ]
 
 
 def _int_keys(value):
@@ -109,8 +111,10 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
     Returns
     -------
     pandas.DataFrame
-        One row per settled run (the last attempt of each), indexed by the
-        run's key, with columns ``params`` (dict: the values set),
+        One row per settled run (the last attempt of each; of two runs
+        that resolve to the same values, the later), indexed by the run's
+        key (:func:`dlnlib.sweep.run_key` of the values that differ from
+        today's defaults), with columns ``params`` (dict: the values set),
         ``values`` (dict: every knob, the defaults filled in), ``outside``
         (the spec's refusal of ``values``, missing inside the ranges),
         ``inside`` (bool: the spec accepts ``values``),
@@ -147,6 +151,12 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
     if others:
         raise ValueError(f"{path} holds runs of {others}, not only {chapter}")
     spec, defaults = sweep.chapter_spec(chapter, chapters_dir)
+    table = table.assign(
+        key=[
+            sweep.run_key(chapter, json.loads(p), defaults)
+            for p in table["params"]
+        ]
+    )
     final = (
         table[table["final"]]
         .sort_values("attempt", kind="stable")
@@ -290,6 +300,13 @@ def _same(a, b) -> bool:
     return json.dumps(a) == json.dumps(b)
 
 
+def _place(value) -> str:
+    """Where a value sits on a map's axis: a number by its value, the rest by JSON."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(float(value))
+    return json.dumps(value)
+
+
 def _axis(values) -> tuple[dict, list, list[str]]:
     """Where each distinct value sits on an axis, the ticks and their labels.
 
@@ -380,7 +397,7 @@ def draw_claim_map(
     if not keep:
         raise ValueError(f"no recorded run varies {x} and {y} alone")
     chosen = runs.loc[keep]
-    where = [(json.dumps(v[x]), json.dumps(v[y])) for v in chosen["values"]]
+    where = [(_place(v[x]), _place(v[y])) for v in chosen["values"]]
     twice = {p for p in where if where.count(p) > 1}
     if twice:
         raise ValueError(

@@ -42,6 +42,8 @@ The record (one row per attempt of a run)
     ======================  ===================================================
     ``chapter``             the chapter's name (``setup``)
     ``key``                 :func:`run_key` of the chapter and the values
+                            that differ from its defaults (made again from
+                            ``params`` when the record is read)
     ``params``              the values set, a JSON object (tuples as lists)
     ``param_<name>``        one column per parameter set in the file: float64
                             when every recorded value is a number, else the
@@ -127,6 +129,7 @@ __all__ = [
     "SweepError",
     "check_combinations",
     "chapter_cells",
+    "chapter_defaults",
     "chapter_spec",
     "grid",
     "inject",
@@ -134,6 +137,7 @@ __all__ = [
     "main",
     "parse_grid",
     "plan",
+    "resolved",
     "run_key",
     "run_sweep",
     "sample",
@@ -260,6 +264,40 @@ def chapter_cells(notebook) -> tuple[int, str, str]:
     return index, notebook.cells[index].source, after[0]
 
 
+def _run_parameters(parameters: str) -> tuple[dict, dict]:
+    """Execute a parameters cell: its namespace and the value of each knob."""
+    namespace = {"__name__": "__main__"}
+    exec(compile(parameters, "<parameters cell>", "exec"), namespace)
+    defaults = {
+        name: copy.deepcopy(namespace[name]) for name in knobs(parameters)
+    }
+    return namespace, defaults
+
+
+def chapter_defaults(chapter: str, chapters_dir=None) -> dict:
+    """A chapter's defaults: every knob of its parameters cell and its value.
+
+    Executes the parameters cell (only) in this process.
+
+    Parameters
+    ----------
+    chapter : str
+        The notebook's name without ``.ipynb``.
+    chapters_dir : path-like, optional
+        Default ``chapters/`` of this checkout.
+
+    Raises
+    ------
+    SweepError
+        For an unknown chapter, or one without a single parameters cell.
+    """
+    import nbformat
+
+    path = _chapter_path(chapter, Path(chapters_dir or CHAPTERS))
+    _, parameters, _ = chapter_cells(nbformat.read(path, as_version=4))
+    return _run_parameters(parameters)[1]
+
+
 def chapter_spec(chapter: str, chapters_dir=None):
     """A chapter's parameter ranges (its :class:`~dlnlib.ranges.Spec`) and defaults.
 
@@ -291,11 +329,7 @@ def chapter_spec(chapter: str, chapters_dir=None):
 
     path = _chapter_path(chapter, Path(chapters_dir or CHAPTERS))
     _, parameters, checks = chapter_cells(nbformat.read(path, as_version=4))
-    namespace = {"__name__": "__main__"}
-    exec(compile(parameters, "<parameters cell>", "exec"), namespace)
-    defaults = {
-        name: copy.deepcopy(namespace[name]) for name in knobs(parameters)
-    }
+    namespace, defaults = _run_parameters(parameters)
     exec(compile(checks, "<range checks>", "exec"), namespace)
     spec = namespace.get("spec")
     if not isinstance(spec, Spec):
@@ -503,21 +537,54 @@ def sample(values: dict, k: int, seed: int = 0) -> list[dict]:
     return picks
 
 
-def run_key(chapter: str, params: dict) -> str:
-    """A stable key of a run: a hash of the chapter and its sorted values.
+def _json(value) -> str:
+    """``value`` as JSON text, dictionaries sorted: how a record stores it."""
+    return json.dumps(value, sort_keys=True)
 
-    ``sha256`` of ``chapter + "\\n" + repr(sorted(params.items()))``, its
-    first 16 hex digits. The order of ``params`` does not matter; ``1`` and
-    ``1.0``, a tuple and a list, are different runs.
+
+def resolved(params: dict, defaults: dict) -> dict:
+    """The entries of ``params`` that differ from the chapter's ``defaults``.
+
+    Two values are the same when their JSON texts are (:func:`run_key`):
+    a knob set to its default value is dropped, as if it had not been set.
+
+    Examples
+    --------
+    >>> resolved({"seed": 0, "n": 200, "dims": (4, 3)}, {"seed": 0, "n": 50, "dims": [4, 3]})
+    {'n': 200}
+    """
+    return {
+        k: v
+        for k, v in params.items()
+        if k not in defaults or _json(v) != _json(defaults[k])
+    }
+
+
+def run_key(chapter: str, params: dict, defaults: dict | None = None) -> str:
+    """A stable key of a run: a hash of the chapter and the values it resolves to.
+
+    ``sha256`` of ``chapter + "\\n" +`` the JSON text of ``params`` (names
+    sorted), its first 16 hex digits. With ``defaults`` (the chapter's,
+    :func:`chapter_defaults`), the entries equal to their default are left
+    out first (:func:`resolved`), so a run that names a knob at its default
+    value and a run that leaves it there share one key: a grid point that
+    repeats the defaults, or an end of ``--edges``, runs once. The order of
+    ``params`` does not matter; ``1`` and ``1.0`` are different runs; a
+    tuple and a list, or a dictionary's integer keys and their text, are the
+    same, as in the record's JSON.
 
     Examples
     --------
     >>> run_key("setup", {"seed": 0, "n": 1})
-    'be5dbd7d52faed86'
+    'f7632f259f3a2c1b'
     >>> run_key("setup", {"n": 1, "seed": 0}) == run_key("setup", {"seed": 0, "n": 1})
     True
+    >>> run_key("setup", {"seed": 0, "n": 1}, {"seed": 0, "n": 50}) == run_key("setup", {"n": 1})
+    True
     """
-    text = f"{chapter}\n{sorted(params.items())!r}"
+    if defaults is not None:
+        params = resolved(params, defaults)
+    text = f"{chapter}\n{_json(params)}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -884,7 +951,15 @@ def _arrow_type(name: str):
     return types[name]
 
 
-def _read_records(path: Path, chapter: str) -> list[dict]:
+def _read_records(
+    path: Path, chapter: str, defaults: dict | None = None
+) -> list[dict]:
+    """The rows of a record, each keyed again by :func:`run_key` with ``defaults``.
+
+    Keys are made again from the values recorded, so a record written
+    before the key left out the knobs set to their default (or before the
+    chapter's defaults changed) is read as today's chapter reads it.
+    """
     import pyarrow.parquet as pq
 
     if not path.exists():
@@ -902,6 +977,8 @@ def _read_records(path: Path, chapter: str) -> list[dict]:
             f"{path} records runs of {', '.join(others)}, not of {chapter}:"
             " one file per chapter"
         )
+    for row in rows:
+        row["key"] = run_key(chapter, json.loads(row["params"]), defaults)
     return rows
 
 
@@ -939,16 +1016,24 @@ def _write_records(path: Path, rows: list[dict]) -> None:
     os.replace(tmp, path)
 
 
-def plan(records, chapter: str, combos) -> tuple[list[tuple[dict, int]], int]:
+def plan(
+    records, chapter: str, combos, defaults: dict | None = None
+) -> tuple[list[tuple[dict, int]], int]:
     """Which runs a sweep still has to make, given the rows already recorded.
 
     Parameters
     ----------
     records : sequence of dict
-        Rows of the record (``key``, ``attempt``, ``final``).
+        Rows of the record (``key``, ``attempt``, ``final``), their keys
+        made by :func:`run_key` with the same ``defaults``.
     chapter : str
     combos : sequence of dict
-        The sweep's combinations (a combination given twice runs once).
+        The sweep's combinations (two that resolve to the same values run
+        once).
+    defaults : dict, optional
+        The chapter's defaults (:func:`chapter_defaults`), so that a
+        combination naming a knob at its default is the run that leaves it
+        out.
 
     Returns
     -------
@@ -964,6 +1049,8 @@ def plan(records, chapter: str, combos) -> tuple[list[tuple[dict, int]], int]:
     >>> lost = {"key": run_key("setup", {"seed": 1}), "attempt": 1, "final": False}
     >>> plan([done, lost], "setup", [{"seed": 0}, {"seed": 1}, {"seed": 2}, {"seed": 2}])
     ([({'seed': 1}, 2), ({'seed': 2}, 1)], 1)
+    >>> plan([], "setup", [{}, {"seed": 2}, {"seed": 2, "n": 50}], {"seed": 0, "n": 50})
+    ([({}, 1), ({'seed': 2}, 1)], 0)
     """
     final = {r["key"] for r in records if r["final"]}
     attempts: dict[str, int] = {}
@@ -971,7 +1058,7 @@ def plan(records, chapter: str, combos) -> tuple[list[tuple[dict, int]], int]:
         attempts[r["key"]] = max(attempts.get(r["key"], 0), r["attempt"])
     todo, seen, skipped = [], set(), 0
     for combo in combos:
-        key = run_key(chapter, combo)
+        key = run_key(chapter, combo, defaults)
         if key in seen:
             continue
         seen.add(key)
@@ -1120,8 +1207,9 @@ def run_sweep(
     )
     combos = [dict(c) for c in combos]
     check_combinations(chapter, [], chapters_dir)  # chapter and cells exist
-    records = _read_records(out, chapter)
-    todo, skipped = plan(records, chapter, combos)
+    defaults = chapter_defaults(chapter, chapters_dir)
+    records = _read_records(out, chapter, defaults)
+    todo, skipped = plan(records, chapter, combos, defaults)
     if not todo:
         print(
             f"sweep {chapter}: nothing to run, all {skipped} runs are recorded"
@@ -1154,7 +1242,7 @@ def run_sweep(
     def job(combo: dict, attempt: int) -> dict:
         return {
             "chapter": chapter,
-            "key": run_key(chapter, combo),
+            "key": run_key(chapter, combo, defaults),
             "params": combo,
             "attempt": attempt,
             "notebook": nbformat.writes(inject(notebook, combo)),

@@ -77,7 +77,10 @@ def test_every_recorded_range_end_lies_inside_the_ranges(chapter):
     # back outside means the record changed its values (JSON's string keys
     # of a dict knob did, before records restored them)
     spec, defaults = sweep.chapter_spec(chapter)
-    keys = {sweep.run_key(chapter, p) for p in [{}, *spec.edges(defaults)]}
+    keys = {
+        sweep.run_key(chapter, p, defaults)
+        for p in [{}, *spec.edges(defaults)]
+    }
     runs = records.read_runs(chapter)
     ends = runs[runs.index.isin(keys)]
     outside = ends[~ends["inside"]]

@@ -203,7 +203,16 @@ def test_a_knob_set_to_its_default_is_drawn_and_two_runs_at_one_place_are_refuse
     fig, ax = plt.subplots()
     # seed = 0 is its default: the run is on the map of n and dims
     assert len(records.draw_claim_map(ax, runs, verdicts, "n", "dims")) == 2
-    rows.append(row({"seed": 0}, "ok", held=False))  # at the defaults again
+    rows.append(row({"seed": 0}, "ok", held=False))  # the defaults again
+    sweep._write_records(tmp_path / "setup.parquet", rows)
+    runs = records.read_runs("setup", tmp_path)
+    assert len(runs) == 2  # one run: the later record of the defaults counts
+    assert records.claim_verdicts(runs, CLAIM).value_counts().to_dict() == {
+        "held": 1,
+        "failed": 1,
+    }
+    # 5.0 is another run than 5 (its type differs) but sits at the same place
+    rows.append(row({"n": 5.0}, "ok", held=False))
     sweep._write_records(tmp_path / "setup.parquet", rows)
     runs = records.read_runs("setup", tmp_path)
     verdicts = records.claim_verdicts(runs, CLAIM)
@@ -241,3 +250,23 @@ def test_unrecorded_ends_are_the_edges_without_a_settled_run(
 def test_a_missing_record_is_an_error_naming_the_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="make sweep CHAPTER=setup"):
         records.read_runs("setup", tmp_path)
+
+
+def test_runs_that_resolve_to_the_same_values_are_read_once(tmp_path):
+    # a grid point that named the default seed, recorded before the sweep
+    # keyed runs by their resolved values, and the later run of the defaults
+    _, defaults = sweep.chapter_spec("setup")
+    rows = [
+        row({"seed": defaults["seed"]}, "claim-failed", held=False),
+        row({}, "ok", held=True),
+        row({"n": 1, "seed": defaults["seed"]}, "ok", held=True),
+    ]
+    sweep._write_records(tmp_path / "setup.parquet", rows)
+    runs = records.read_runs("setup", tmp_path)
+    assert len(runs) == 2
+    assert runs.loc[sweep.run_key("setup", {}), "status"] == "ok"
+    assert runs.loc[sweep.run_key("setup", {"n": 1}), "values"] == {
+        **defaults,
+        "n": 1,
+    }
+    assert records.unrecorded_ends("setup", tmp_path)[0] != {}

@@ -153,9 +153,78 @@ def test_run_key_is_stable_and_tells_types_apart():
     assert key == run_key("setup", {"n": 1, "seed": 0})
     assert key != run_key("construction", {"seed": 0, "n": 1})
     assert key != run_key("setup", {"seed": 0, "n": 1.0})
-    assert run_key("setup", {"dims": (2, 2)}) != run_key(
+    assert key != run_key("setup", {"seed": 0, "n": True})
+    # the record stores JSON: a tuple comes back a list, an integer key text
+    assert run_key("setup", {"dims": (2, 2)}) == run_key(
         "setup", {"dims": [2, 2]}
     )
+    assert run_key("setup", {"m": {2: 1}}) == run_key("setup", {"m": {"2": 1}})
+
+
+def test_run_key_is_one_of_the_values_a_run_resolves_to():
+    defaults = sweep.chapter_defaults("setup")
+    assert run_key("setup", {}, defaults) == run_key("setup", {})
+    # a knob named at its default value is the run that leaves it out
+    assert run_key("setup", dict(defaults), defaults) == run_key("setup", {})
+    moved = {"seed": defaults["seed"] + 1}
+    assert run_key("setup", {**defaults, **moved}, defaults) == run_key(
+        "setup", moved
+    )
+    assert run_key("setup", moved, defaults) != run_key("setup", {}, defaults)
+    # 1.0 is not the default 1: the value's type is kept
+    assert sweep.resolved({"n": 1.0}, {"n": 1}) == {"n": 1.0}
+    assert sweep.resolved({"n": 1, "x": 2}, {"n": 1}) == {"x": 2}
+
+
+def test_plan_runs_once_what_resolves_to_the_same_values():
+    defaults = sweep.chapter_defaults("setup")
+    seed = defaults["seed"]
+    combos = [
+        {},
+        {"seed": seed},
+        {"seed": seed + 1},
+        {**defaults, "seed": seed + 1},
+    ]
+    todo, skipped = sweep.plan([], "setup", combos, defaults)
+    assert todo == [({}, 1), ({"seed": seed + 1}, 1)] and skipped == 0
+    # a record of the defaults, made naming a default value, is found
+    done = {
+        "key": run_key("setup", {"seed": seed}, defaults),
+        "attempt": 1,
+        "final": True,
+    }
+    todo, skipped = sweep.plan([done], "setup", combos, defaults)
+    assert todo == [({"seed": seed + 1}, 1)] and skipped == 1
+
+
+def test_a_record_is_keyed_again_when_read(tmp_path):
+    defaults = sweep.chapter_defaults("setup")
+    params = {"seed": defaults["seed"], "n": defaults["n"] + 1}
+    row = {
+        "chapter": "setup",
+        "key": "made-by-an-old-key",
+        "params": json.dumps(params),
+        "status": "ok",
+        "error": None,
+        "claims": None,
+        "claims_held": None,
+        "claims_failed": None,
+        "glue": "{}",
+        "seconds": 1.0,
+        "attempt": 1,
+        "final": True,
+        "started": None,
+        "worker": None,
+        "commit": None,
+    }
+    path = tmp_path / "setup.parquet"
+    sweep._write_records(path, [row])
+    (read,) = sweep._read_records(path, "setup", defaults)
+    assert read["key"] == run_key("setup", {"n": defaults["n"] + 1})
+    todo, skipped = sweep.plan(
+        [read], "setup", [{"n": defaults["n"] + 1}], defaults
+    )
+    assert todo == [] and skipped == 1
 
 
 def test_injected_cell_follows_the_parameters_and_keeps_types():
@@ -372,7 +441,10 @@ def test_local_cluster_sweep_records_every_claim_and_resumes(tmp_path):
     assert COLUMNS <= set(table.columns)
     assert {"param_seed", "param_dims", "param_break_fd"} <= set(table.columns)
     assert len(table) == 2  # one row per run
-    assert sorted(table.key) == sorted(run_key("setup", c) for c in combos)
+    defaults = sweep.chapter_defaults("setup", chapters)
+    assert sorted(table.key) == sorted(
+        run_key("setup", c, defaults) for c in combos
+    )
     assert (table.chapter == "setup").all() and (table.attempt == 1).all()
     assert table.final.all() and table.error.isna().all()
     assert (table.seconds > 0).all() and table.worker.str.startswith(
