@@ -311,7 +311,8 @@ def _axis(values) -> tuple[dict, list, list[str]]:
     """Where each distinct value sits on an axis, the ticks and their labels.
 
     Numbers sit at their value; anything else (a list, a string) at 0, 1, ...
-    in the order of its JSON text.
+    in order: by value where Python orders the values (lists of numbers
+    element by element, so ``[2]`` comes before ``[12]``), else by JSON text.
     """
     distinct = {json.dumps(v): v for v in values}
     numeric = all(
@@ -322,7 +323,10 @@ def _axis(values) -> tuple[dict, list, list[str]]:
         order = sorted(distinct, key=distinct.get)
         ticks = [distinct[t] for t in order]
         return dict(zip(order, ticks)), ticks, [f"{v:g}" for v in ticks]
-    order = sorted(distinct)
+    try:
+        order = sorted(distinct, key=distinct.get)
+    except TypeError:  # values Python does not order (dicts, mixed types)
+        order = sorted(distinct)
     ticks = list(range(len(order)))
     return dict(zip(order, ticks)), ticks, order
 
