@@ -25,10 +25,6 @@ RECORDS = ROOT / "sweeps"
 #: Chapters whose ranges have no committed record yet (each run costs minutes).
 PENDING = {
     "where",  # its record is made last: it reads the others
-    # redone after the chapter moved to antithetic pairs (stop 28): 26 runs recorded, all in-range
-    # ones held; 6 range ends not yet run (limit_chains 4096, run_chains 1024, two run_eta_lams
-    # ends, ill_eta_lams [0.025, 0.05], tolerance 0.01)
-    "mechanism",
 }
 
 RECORDED = list(records.recorded(RECORDS))
