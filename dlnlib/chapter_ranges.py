@@ -207,7 +207,7 @@ def _construction() -> Spec:
             text="1..min(symbolic_shape), at most 3",
             why="the hidden widths alternate r and r + 1, sympy takes them up to 4",
         ),
-        table_depths=sequence(integer(2, 12), min_len=1, text="each 2..12"),
+        table_depths=sequence(integer(2, 48), min_len=1, text="each 2..48"),
         table_shapes=sequence(
             sequence(integer(1, 8), min_len=2, max_len=2),
             min_len=1,
@@ -525,7 +525,15 @@ def _contrast() -> Spec:
             " to 1e-11), so the chapter checks the optimality conditions, not"
             " the distance",
         ),
-        small_init=real(1e-4, 1e-2, text="1e-4..1e-2"),
+        small_init=real(
+            1e-4,
+            1e-2,
+            text="1e-4..1e-2",
+            why="the effective-rank contrast thins out above: at 3e-2 (depth 3,"
+            " seed 0, mc_n 100) small-init's largest effective rank, 3.72, was"
+            " just below label noise's least, 3.78; at 0.1 it was above it for"
+            " mc_n 60, 90, 100 and 120",
+        ),
     )
     spec.couple(
         lambda p: list(p.depths) == sorted(set(p.depths)),
