@@ -34,6 +34,7 @@ __all__ = [
     "glue_number",
     "glue_percent",
     "glue_text",
+    "log_axis",
     "plain_text",
     "require",
     "rounded",
@@ -255,6 +256,49 @@ class Timer:
         self.seconds = time.perf_counter() - self._start
         if exc[0] is None:
             print(f"{self.label}: took {self.seconds:.1f} s")
+
+
+def log_axis(ax, which: str = "x") -> None:
+    """Put one axis of ``ax`` on a log scale, keeping its ticks and their labels.
+
+    For a map whose marks sit at recorded values spread over decades
+    (:func:`dlnlib.records.draw_claim_map` puts a tick at each): the ticks
+    stay where they were, labelled with the values (``%g``), and the minor
+    ticks of the log scale are left out.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    which : {"x", "y"}
+
+    Raises
+    ------
+    ValueError
+        For another axis name, or a tick at zero or below.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> ax.set_xticks([1e-4, 1e-2, 1])  # doctest: +ELLIPSIS
+    [...]
+    >>> log_axis(ax, "x")
+    >>> ax.get_xscale(), [t.get_text() for t in ax.get_xticklabels()]
+    ('log', ['0.0001', '0.01', '1'])
+    >>> plt.close(fig)
+    """
+    if which not in ("x", "y"):
+        raise ValueError(f"which must be 'x' or 'y', got {which!r}")
+    ticks = list(getattr(ax, f"get_{which}ticks")())
+    if min(ticks) <= 0:
+        raise ValueError(
+            f"a log {which} axis needs positive ticks, got {min(ticks):g}"
+        )
+    getattr(ax, f"set_{which}scale")("log")
+    getattr(ax, f"set_{which}ticks")(
+        ticks, [f"{t:g}" for t in ticks], minor=False
+    )
+    ax.minorticks_off()
 
 
 def use_style() -> None:

@@ -323,8 +323,8 @@ def _axis(values) -> tuple[dict, list, list[str]]:
         order = sorted(distinct, key=distinct.get)
         ticks = [distinct[t] for t in order]
         return dict(zip(order, ticks)), ticks, [f"{v:g}" for v in ticks]
-    try:
-        order = sorted(distinct, key=distinct.get)
+    try:  # as read back from JSON: a tuple default and a recorded list compare
+        order = sorted(distinct, key=json.loads)
     except TypeError:  # values Python does not order (dicts, mixed types)
         order = sorted(distinct)
     ticks = list(range(len(order)))

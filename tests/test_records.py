@@ -273,8 +273,8 @@ def test_runs_that_resolve_to_the_same_values_are_read_once(tmp_path):
 
 
 def test_a_map_orders_lists_by_their_numbers():
-    where, ticks, labels = records._axis([[12], [2], [4, 1], [4]])
-    assert labels == ["[2]", "[4]", "[4, 1]", "[12]"]
+    where, ticks, labels = records._axis([[12], [2], (4, 1), [4]])
+    assert labels == ["[2]", "[4]", "[4, 1]", "[12]"]  # a tuple default too
     assert [where[t] for t in labels] == ticks == [0, 1, 2, 3]
     # values Python cannot order keep the order of their JSON text
     _, _, labels = records._axis([{"b": 1}, {"a": 2}])
