@@ -164,6 +164,10 @@ def main() -> None:
         f"trainer / floor:     {batched / floor:12.2f}     at 64 chains (1 = no"
         " overhead over its own step)"
     )
+    print(
+        f"floor / one chain:   {floor / single:12.1f} x   (what bare numpy gains by"
+        " batching the step's products over one trainer chain)"
+    )
 
     start = time.perf_counter()
     run = label_noise_sgd(
