@@ -23,9 +23,7 @@ CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
 RECORDS = ROOT / "sweeps"
 
 #: Chapters whose ranges have no committed record yet (each run costs minutes).
-PENDING = {
-    "where",  # its record is made last: it reads the others
-}
+PENDING: set[str] = set()
 
 RECORDED = list(records.recorded(RECORDS))
 
