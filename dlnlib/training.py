@@ -199,22 +199,33 @@ def _draw_labels(block: int, cfg: _Config, streams):
     """Noisy labels for the next ``block`` steps: (labels (block, C, n), None), or with
     mini-batches (labels (block, C, b), rows (block, C, b))."""
     t, n, b, sigmas = cfg.targets, cfg.n, cfg.batch_size, cfg.sigmas
-    # antithetic pairs: the same draw, opposite signs
-    if cfg.noise_signs is not None:
-        sigmas = sigmas * cfg.noise_signs
+    # antithetic pairs: chains 2k and 2k + 1 share a seed, so one draw of the first
+    # serves both (the second's generators would repeat it), with opposite signs
+    pairs = cfg.noise_signs is not None
+    if pairs:
+        sigmas, streams = sigmas * cfg.noise_signs, streams[::2]
+
+    def per_chain(draws):  # (block, draws, ...) -> (block, C, ...)
+        return np.repeat(draws, 2, axis=1) if pairs else draws
+
     if b is None:
         noise = np.stack(
             [g[1].standard_normal((block, n)) for g in streams], axis=1
         )
-        return t + sigmas[:, None] * noise, None
-    rows = np.stack(
-        [np.argsort(g[2].random((block, n)), axis=1)[:, :b] for g in streams],
-        axis=1,
+        return t + sigmas[:, None] * per_chain(noise), None
+    rows = per_chain(
+        np.stack(
+            [
+                np.argsort(g[2].random((block, n)), axis=1)[:, :b]
+                for g in streams
+            ],
+            axis=1,
+        )
     )
     noise = np.stack(
         [g[1].standard_normal((block, b)) for g in streams], axis=1
     )
-    return t[rows] + sigmas[:, None] * noise, rows
+    return t[rows] + sigmas[:, None] * per_chain(noise), rows
 
 
 def _noisy_phase(

@@ -542,6 +542,44 @@ def test_antithetic_pairs_share_a_chain_and_flip_its_noise(sensing):
     assert not np.allclose(pairs.end_to_end[2], pairs.end_to_end[3])
 
 
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_an_antithetic_pair_draws_its_noise_once(sensing, batch_size):
+    """The pair's second chain reuses the first one's draw, sign flipped, and leaves its own generators alone."""
+    import dataclasses
+
+    from dlnlib._chains import _resolve
+    from dlnlib.descent import _streams
+    from dlnlib.training import _draw_labels
+
+    pb = sensing
+    t = pb.targets
+    signs = np.tile([1.0, -1.0], 2)
+    cfg = dataclasses.replace(
+        _resolve(
+            pb.xs, pb.ys, t, (6, 7, 6), 0.05, 0.5, 10, 1.0, [4, 4, 9, 9], 10,
+            1e-10, 0, batch_size,
+        ),
+        noise_signs=signs,
+    )  # fmt: skip
+    streams = [_streams(s) for s in cfg.seeds]
+    labels, rows = _draw_labels(7, cfg, streams)
+    assert labels.shape == (7, 4, batch_size or len(t))
+    plain = t if rows is None else t[rows]
+    if rows is not None:  # the same mini-batches in a pair
+        np.testing.assert_array_equal(rows[:, 0], rows[:, 1])
+        np.testing.assert_array_equal(rows[:, 2], rows[:, 3])
+    noise = labels - plain
+    # the same draw with the other sign (up to rounding of the label's sum)
+    np.testing.assert_allclose(noise[:, 1], -noise[:, 0], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(noise[:, 3], -noise[:, 2], rtol=0, atol=1e-14)
+    assert not np.allclose(noise[:, 0], noise[:, 2])  # two seeds, two draws
+    # the second chain's generators were not used: they still give the first draw
+    again = _streams(4)
+    for used, fresh in zip(streams[1][1:], again[1:]):
+        assert used.bit_generator.state == fresh.bit_generator.state
+    assert streams[0][1].bit_generator.state != again[1].bit_generator.state
+
+
 def test_one_antithetic_step_averages_to_the_clean_step(sensing):
     """One step is linear in the label noise, so a pair's mean is the noise-free step."""
     pb = sensing
