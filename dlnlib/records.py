@@ -339,102 +339,21 @@ _STYLE = {
 }
 
 
-def draw_claim_map(
-    ax,
-    runs,
-    verdicts,
-    x: str,
-    y: str,
-    others=None,
-    legend: bool = True,
-    notes=None,
-):
-    """Draw one claim's verdicts over two parameters.
+def _mark(ax, at, verdict: str, inside: bool) -> None:
+    style = _STYLE[verdict]
+    ax.scatter(
+        *at,
+        s=90,
+        marker=style["marker"],
+        facecolors=style["color"] if inside else "none",
+        edgecolors=style["color"],
+        linewidths=1.6,
+        zorder=3,
+    )
 
-    Each run is a mark at its values of ``x`` and ``y`` (numbers at their
-    value, other values in order, ticks at the values recorded): a green disc where the
-    claim held, a red cross where it failed, a black square where the run
-    crashed, a grey diamond where the claim was absent. A mark is filled
-    inside the documented ranges and hollow outside them.
 
-    Parameters
-    ----------
-    ax : matplotlib Axes
-    runs : pandas.DataFrame
-        From :func:`read_runs`.
-    verdicts : pandas.Series
-        From :func:`claim_verdicts` of these runs.
-    x, y : str
-        The two knobs.
-    others : dict, optional
-        Values of other knobs: only the runs whose every knob but ``x`` and
-        ``y`` has these values or, for knobs not named here, its default.
-    legend : bool, optional
-        Add a legend, right of the axes, of the verdicts drawn and of filled
-        (inside) and hollow (outside) marks.
-    notes : pandas.Series, optional
-        A text per run (e.g. from :func:`dlnlib.records.claim_numbers`), written
-        beside its mark.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The runs drawn (rows of ``runs``) with a column ``verdict``.
-
-    Raises
-    ------
-    ValueError
-        When no run varies only ``x`` and ``y`` (with ``others``), or two
-        runs sit at the same place (one would hide the other).
-    """
-    others = dict(others or {})
-    base = {**runs.attrs.get("defaults", {}), **others}
-    keep = [
-        key
-        for key, run in runs.iterrows()
-        if all(
-            _same(run["values"][k], v)
-            for k, v in base.items()
-            if k not in (x, y)
-        )
-    ]
-    if not keep:
-        raise ValueError(f"no recorded run varies {x} and {y} alone")
-    chosen = runs.loc[keep]
-    where = [(_place(v[x]), _place(v[y])) for v in chosen["values"]]
-    twice = {p for p in where if where.count(p) > 1}
-    if twice:
-        raise ValueError(
-            f"several recorded runs at the same {x}, {y}: {sorted(twice)}"
-        )
-    xs, x_ticks, x_labels = _axis(v[x] for v in chosen["values"])
-    ys, y_ticks, y_labels = _axis(v[y] for v in chosen["values"])
-    drawn = set()
-    for key, run in chosen.iterrows():
-        verdict, inside = verdicts[key], bool(run["inside"])
-        style = _STYLE[verdict]
-        ax.scatter(
-            xs[json.dumps(run["values"][x])],
-            ys[json.dumps(run["values"][y])],
-            s=90,
-            marker=style["marker"],
-            facecolors=style["color"] if inside else "none",
-            edgecolors=style["color"],
-            linewidths=1.6,
-            zorder=3,
-        )
-        drawn.add((verdict, inside))
-        if notes is not None and isinstance(notes.get(key), str):
-            ax.annotate(
-                notes[key],
-                (
-                    xs[json.dumps(run["values"][x])],
-                    ys[json.dumps(run["values"][y])],
-                ),
-                xytext=(7, 5),
-                textcoords="offset points",
-                fontsize=7,
-            )
+def _finish(ax, x, y, x_ticks, x_labels, y_ticks, y_labels, drawn, legend):
+    """Ticks at the values recorded, the knobs' names, and the legend of what was drawn."""
     ax.margins(x=0.12, y=0.15)  # room for the notes beside the marks
     ax.set_xticks(x_ticks, x_labels)
     ax.set_yticks(y_ticks, y_labels)
@@ -464,4 +383,153 @@ def draw_claim_map(
             bbox_to_anchor=(1.02, 0.5),
             frameon=False,
         )
+
+
+def _draw_across(ax, chosen, verdicts, x, y, legend) -> None:
+    """One mark per place for the runs of :func:`draw_claim_map` with ``across``."""
+    xs, x_ticks, x_labels = _axis(v[x] for v in chosen["values"])
+    ys, y_ticks, y_labels = _axis(v[y] for v in chosen["values"])
+    places: dict = {}
+    for key, run in chosen.iterrows():
+        at = (
+            xs[json.dumps(run["values"][x])],
+            ys[json.dumps(run["values"][y])],
+        )
+        places.setdefault(at, []).append((verdicts[key], bool(run["inside"])))
+    drawn = set()
+    for at, found in places.items():
+        kinds = {v for v, _ in found}
+        verdict = next(
+            v for v in ("failed", "crashed", "absent", "held") if v in kinds
+        )
+        inside = all(side for _, side in found)
+        _mark(ax, at, verdict, inside)
+        drawn.add((verdict, inside))
+        held = sum(v == "held" for v, _ in found)
+        ax.annotate(
+            f"{held}/{len(found)}",
+            at,
+            xytext=(7, 5),
+            textcoords="offset points",
+            fontsize=7,
+        )
+    _finish(ax, x, y, x_ticks, x_labels, y_ticks, y_labels, drawn, legend)
+
+
+def draw_claim_map(
+    ax,
+    runs,
+    verdicts,
+    x: str,
+    y: str,
+    others=None,
+    legend: bool = True,
+    notes=None,
+    across: str | None = None,
+):
+    """Draw one claim's verdicts over two parameters.
+
+    Each run is a mark at its values of ``x`` and ``y`` (numbers at their
+    value, other values in order, ticks at the values recorded): a green disc where the
+    claim held, a red cross where it failed, a black square where the run
+    crashed, a grey diamond where the claim was absent. A mark is filled
+    inside the documented ranges and hollow outside them.
+
+    With ``across`` (e.g. ``"seed"``), the runs that differ only in that
+    knob share one mark: a red cross if the claim failed in any of them,
+    else a black square if any crashed, a grey diamond if it was absent in
+    any, a green disc if it held in all; beside the mark, how many of them
+    it held in (``"3/3"``).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    runs : pandas.DataFrame
+        From :func:`read_runs`.
+    verdicts : pandas.Series
+        From :func:`claim_verdicts` of these runs.
+    x, y : str
+        The two knobs.
+    others : dict, optional
+        Values of other knobs: only the runs whose every knob but ``x`` and
+        ``y`` has these values or, for knobs not named here, its default.
+    legend : bool, optional
+        Add a legend, right of the axes, of the verdicts drawn and of filled
+        (inside) and hollow (outside) marks.
+    notes : pandas.Series, optional
+        A text per run (e.g. from :func:`dlnlib.records.claim_numbers`), written
+        beside its mark; not with ``across``.
+    across : str, optional
+        A knob whose values share a mark (any value, not only its default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The runs drawn (rows of ``runs``) with a column ``verdict``, each
+        run's own.
+
+    Raises
+    ------
+    ValueError
+        When no run varies only ``x`` and ``y`` (and ``across``, with
+        ``others``), two runs sit at the same place (one would hide the
+        other; with ``across``: two with the same value of it), or
+        ``across`` is ``x``, ``y``, in ``others``, or given with ``notes``.
+    """
+    if across is not None and (across in (x, y) or across in (others or {})):
+        raise ValueError(
+            f"across={across!r} must be another knob than x, y and others"
+        )
+    if across is not None and notes is not None:
+        raise ValueError(
+            "notes are per run: not with across (it counts the runs)"
+        )
+    others = dict(others or {})
+    base = {**runs.attrs.get("defaults", {}), **others}
+    keep = [
+        key
+        for key, run in runs.iterrows()
+        if all(
+            _same(run["values"][k], v)
+            for k, v in base.items()
+            if k not in (x, y, across)
+        )
+    ]
+    if not keep:
+        raise ValueError(f"no recorded run varies {x} and {y} alone")
+    chosen = runs.loc[keep]
+    where = [
+        (_place(v[x]), _place(v[y]))
+        + (() if across is None else (_place(v[across]),))
+        for v in chosen["values"]
+    ]
+    twice = {p for p in where if where.count(p) > 1}
+    if twice:
+        named = f"{x}, {y}" + ("" if across is None else f", {across}")
+        raise ValueError(
+            f"several recorded runs at the same {named}: {sorted(twice)}"
+        )
+    if across is not None:
+        _draw_across(ax, chosen, verdicts, x, y, legend)
+        return chosen.assign(verdict=verdicts[chosen.index])
+    xs, x_ticks, x_labels = _axis(v[x] for v in chosen["values"])
+    ys, y_ticks, y_labels = _axis(v[y] for v in chosen["values"])
+    drawn = set()
+    for key, run in chosen.iterrows():
+        verdict, inside = verdicts[key], bool(run["inside"])
+        at = (
+            xs[json.dumps(run["values"][x])],
+            ys[json.dumps(run["values"][y])],
+        )
+        _mark(ax, at, verdict, inside)
+        drawn.add((verdict, inside))
+        if notes is not None and isinstance(notes.get(key), str):
+            ax.annotate(
+                notes[key],
+                at,
+                xytext=(7, 5),
+                textcoords="offset points",
+                fontsize=7,
+            )
+    _finish(ax, x, y, x_ticks, x_labels, y_ticks, y_labels, drawn, legend)
     return chosen.assign(verdict=verdicts[chosen.index])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -281,3 +282,39 @@ def test_a_map_orders_lists_by_their_numbers():
     assert labels == ['{"a": 2}', '{"b": 1}']
     _, _, labels = records._axis(["b", [1]])
     assert labels == ['"b"', "[1]"]
+
+
+def test_a_map_across_seeds_shares_one_mark_per_place(tmp_path):
+    rows = [
+        row({"n": 1}, "ok", held=True),
+        row({"n": 1, "seed": 3}, "claim-failed", held=False),
+        row({"n": 200}, "ok", held=True),
+        row({"n": 200, "seed": 3}, "ok", held=True),
+        row({"n": 200, "seed": 4}, "ok", held=True),
+    ]
+    sweep._write_records(tmp_path / "setup.parquet", rows)
+    runs = records.read_runs("setup", tmp_path)
+    verdicts = records.claim_verdicts(runs, CLAIM)
+    fig, ax = plt.subplots()
+    drawn = records.draw_claim_map(
+        ax, runs, verdicts, "n", "dims", across="seed"
+    )
+    assert len(drawn) == 5 and sorted(drawn["verdict"]) == [
+        "failed",
+        *["held"] * 4,
+    ]
+    assert sorted(t.get_text() for t in ax.texts) == ["1/2", "3/3"]
+    # one mark per place: red where a seed failed, green where all held
+    colors = sorted(
+        tuple(np.round(c.get_edgecolor()[0], 3)) for c in ax.collections
+    )
+    assert len(colors) == 2
+    with pytest.raises(ValueError, match="another knob"):
+        records.draw_claim_map(ax, runs, verdicts, "n", "seed", across="seed")
+    with pytest.raises(ValueError, match="not with across"):
+        records.draw_claim_map(
+            ax, runs, verdicts, "n", "dims", notes=verdicts, across="seed"
+        )
+    # without across the seeds are other knobs: only seed 0 is on the map
+    assert len(records.draw_claim_map(ax, runs, verdicts, "n", "dims")) == 2
+    plt.close(fig)
