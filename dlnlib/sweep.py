@@ -277,14 +277,8 @@ def _run_parameters(parameters: str) -> tuple[dict, dict]:
 def chapter_defaults(chapter: str, chapters_dir=None) -> dict:
     """A chapter's defaults: every knob of its parameters cell and its value.
 
-    Executes the parameters cell (only) in this process.
-
-    Parameters
-    ----------
-    chapter : str
-        The notebook's name without ``.ipynb``.
-    chapters_dir : path-like, optional
-        Default ``chapters/`` of this checkout.
+    Executes the parameters cell (only) in this process; ``chapter`` and
+    ``chapters_dir`` as for :func:`chapter_spec`.
 
     Raises
     ------
