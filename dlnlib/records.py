@@ -112,7 +112,8 @@ def read_runs(chapter: str, directory=None, chapters_dir=None):
     -------
     pandas.DataFrame
         One row per settled run (the last attempt of each; of two runs
-        that resolve to the same values, the later), indexed by the run's
+        that resolve to the same values, the one recorded later in the
+        file), indexed by the run's
         key (:func:`dlnlib.sweep.run_key` of the values that differ from
         today's defaults), with columns ``params`` (dict: the values set),
         ``values`` (dict: every knob, the defaults filled in), ``outside``

@@ -532,8 +532,13 @@ def sample(values: dict, k: int, seed: int = 0) -> list[dict]:
 
 
 def _json(value) -> str:
-    """``value`` as JSON text, dictionaries sorted: how a record stores it."""
-    return json.dumps(value, sort_keys=True)
+    """``value`` as the record stores it, JSON text with every dictionary sorted.
+
+    Read back first, so that a dictionary's integer keys are sorted as the
+    text they become (``{2: a, 10: b}`` and ``{"10": b, "2": a}`` give one
+    text).
+    """
+    return json.dumps(json.loads(json.dumps(value)), sort_keys=True)
 
 
 def resolved(params: dict, defaults: dict) -> dict:

@@ -159,6 +159,10 @@ def test_run_key_is_stable_and_tells_types_apart():
         "setup", {"dims": [2, 2]}
     )
     assert run_key("setup", {"m": {2: 1}}) == run_key("setup", {"m": {"2": 1}})
+    # integer keys are sorted as the text the record holds
+    assert run_key("setup", {"m": {2: 1, 10: 3}}) == run_key(
+        "setup", {"m": {"10": 3, "2": 1}}
+    )
 
 
 def test_run_key_is_one_of_the_values_a_run_resolves_to():
