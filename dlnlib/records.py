@@ -290,22 +290,16 @@ def claim_numbers(runs, claim: str, name: str):
     return pd.Series(found, dtype=object).reindex(runs.index)
 
 
-def _same(a, b) -> bool:
-    """Equal as the records store them: numbers by value, the rest as JSON."""
-
-    def number(v) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-    if number(a) and number(b):
-        return a == b
-    return json.dumps(a) == json.dumps(b)
-
-
 def _place(value) -> str:
     """Where a value sits on a map's axis: a number by its value, the rest by JSON."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return repr(float(value))
     return json.dumps(value)
+
+
+def _same(a, b) -> bool:
+    """Equal as the records store them: numbers by value, the rest as JSON."""
+    return _place(a) == _place(b)
 
 
 def _axis(values) -> tuple[dict, list, list[str]]:
@@ -384,37 +378,6 @@ def _finish(ax, x, y, x_ticks, x_labels, y_ticks, y_labels, drawn, legend):
             bbox_to_anchor=(1.02, 0.5),
             frameon=False,
         )
-
-
-def _draw_across(ax, chosen, verdicts, x, y, legend) -> None:
-    """One mark per place for the runs of :func:`draw_claim_map` with ``across``."""
-    xs, x_ticks, x_labels = _axis(v[x] for v in chosen["values"])
-    ys, y_ticks, y_labels = _axis(v[y] for v in chosen["values"])
-    places: dict = {}
-    for key, run in chosen.iterrows():
-        at = (
-            xs[json.dumps(run["values"][x])],
-            ys[json.dumps(run["values"][y])],
-        )
-        places.setdefault(at, []).append((verdicts[key], bool(run["inside"])))
-    drawn = set()
-    for at, found in places.items():
-        kinds = {v for v, _ in found}
-        verdict = next(
-            v for v in ("failed", "crashed", "absent", "held") if v in kinds
-        )
-        inside = all(side for _, side in found)
-        _mark(ax, at, verdict, inside)
-        drawn.add((verdict, inside))
-        held = sum(v == "held" for v, _ in found)
-        ax.annotate(
-            f"{held}/{len(found)}",
-            at,
-            xytext=(7, 5),
-            textcoords="offset points",
-            fontsize=7,
-        )
-    _finish(ax, x, y, x_ticks, x_labels, y_ticks, y_labels, drawn, legend)
 
 
 def draw_claim_map(
@@ -510,27 +473,31 @@ def draw_claim_map(
         raise ValueError(
             f"several recorded runs at the same {named}: {sorted(twice)}"
         )
-    if across is not None:
-        _draw_across(ax, chosen, verdicts, x, y, legend)
-        return chosen.assign(verdict=verdicts[chosen.index])
     xs, x_ticks, x_labels = _axis(v[x] for v in chosen["values"])
     ys, y_ticks, y_labels = _axis(v[y] for v in chosen["values"])
-    drawn = set()
-    for key, run in chosen.iterrows():
-        verdict, inside = verdicts[key], bool(run["inside"])
-        at = (
-            xs[json.dumps(run["values"][x])],
-            ys[json.dumps(run["values"][y])],
+    places: dict = {}  # one mark per run, or per place with across
+    for key, v in chosen["values"].items():
+        at = (xs[json.dumps(v[x])], ys[json.dumps(v[y])])
+        places.setdefault(key if across is None else at, (at, []))[1].append(
+            key
         )
+    drawn = set()
+    for at, keys in places.values():
+        kinds = {verdicts[k] for k in keys}
+        verdict = next(
+            v for v in ("failed", "crashed", "absent", "held") if v in kinds
+        )
+        inside = bool(chosen.loc[keys, "inside"].all())
         _mark(ax, at, verdict, inside)
         drawn.add((verdict, inside))
-        if notes is not None and isinstance(notes.get(key), str):
+        if across is not None:
+            held = sum(verdicts[k] == "held" for k in keys)
+            note = f"{held}/{len(keys)}"
+        else:
+            note = None if notes is None else notes.get(keys[0])
+        if isinstance(note, str):
             ax.annotate(
-                notes[key],
-                at,
-                xytext=(7, 5),
-                textcoords="offset points",
-                fontsize=7,
+                note, at, xytext=(7, 5), textcoords="offset points", fontsize=7
             )
     _finish(ax, x, y, x_ticks, x_labels, y_ticks, y_labels, drawn, legend)
     return chosen.assign(verdict=verdicts[chosen.index])
