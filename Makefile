@@ -59,7 +59,8 @@ book: $(STAMP) $(MATHJAX_STAMP)
 ## Every test. Stops at the first failing stage.
 test: lint unit nbval variants build-strict browser pdf-check
 
-## ruff: one linter and formatter (pyproject.toml) for dlnlib/, tests/, benchmarks/ and the notebooks
+## ruff (pyproject.toml): lints dlnlib/, tests/, benchmarks/ and the notebooks; formats all but the
+## notebooks, which are laid out by hand (CONTRIBUTING.md)
 LINTED := dlnlib tests benchmarks chapters _ext
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
