@@ -685,6 +685,51 @@ class Claims:
             )
         )
 
+    def glue(self, *, digits: int = 3, **values) -> None:
+        """Glue numbers and texts for the prose, as ``prefix + "_" + name``.
+
+        One call for the values a cell hands to the prose that no claim of
+        the cell checks (a parameter, a size): an integer is glued as
+        :func:`glue_int`, a float as :func:`glue_number` (``digits``
+        significant digits), a string as :func:`glue_text`.
+
+        Parameters
+        ----------
+        digits : int, optional
+            Significant digits of the floats.
+        **values
+            The values, by name.
+
+        Raises
+        ------
+        TypeError
+            For any other type (a bool, an array, a list): glue those with
+            the ``book.glue_*`` function that says how to show them.
+
+        Examples
+        --------
+        >>> claims = Claims("demo", mode="strict")
+        >>> claims.glue(n=12, gap=0.012345, shape="3 x 4")  # demo_n, demo_gap, ...
+        """
+        for name, value in values.items():
+            key = f"{self.prefix}_{name}"
+            if isinstance(value, (bool, np.bool_)):
+                raise TypeError(
+                    f"{name}: a bool is no number to glue; glue the words"
+                    " with book.glue_text"
+                )
+            if isinstance(value, (int, np.integer)):
+                glue_int(key, value)
+            elif isinstance(value, (float, np.floating)):
+                glue_number(key, value, digits)
+            elif isinstance(value, str):
+                glue_text(key, value)
+            else:
+                raise TypeError(
+                    f"{name}: glue takes an int, a float or a str, got"
+                    f" {type(value).__name__}"
+                )
+
     def _glue(self, numbers: dict, glue) -> None:
         if isinstance(glue, str):
             glue = (glue,)

@@ -307,3 +307,15 @@ def test_plain_text_drops_roles_and_verdict_spans():
 )
 def test_a_table_cell_is_never_a_heading_a_list_or_a_quote_in_myst(cell, myst):
     assert book._myst_cell(cell) == myst
+
+
+def test_claims_glue_hands_each_value_to_the_prose_by_its_type(glued):
+    claims = book.Claims("t", mode="strict")
+    assert claims.glue(n=np.int64(12), gap=0.012345, shape="3 x 4") is None
+    claims.glue(digits=2, ratio=np.float64(1.23456))
+    assert glued == {"t_n": 12, "t_gap": 0.0123, "t_shape": "3 x 4", "t_ratio": 1.2}
+    assert type(glued["t_n"]) is int
+    for bad, what in ((True, "a bool is no number"), ([1, 2], "got list")):
+        with pytest.raises(TypeError, match=what):
+            claims.glue(bad=bad)
+    assert "t_bad" not in glued

@@ -1,0 +1,154 @@
+"""What the chapters' code is made of: cell lengths and the share of plumbing.
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/code_share.py``). It reads the
+committed notebooks (the install cell left out; blank and comment lines not counted) and prints,
+per chapter and for the book:
+
+- the median and longest code cell, in lines;
+- the lines of each top-level statement by kind: ``import``; a claim (``claims.check``,
+  ``claims.refuses``, or a loop of nothing but claims), split into its *text* (the sentence the
+  reader sees), its *test* (the condition: in the derivation chapters, the proof step itself) and
+  its *rest* (the call's own lines and its numbers); ``glue`` (``book.glue_*``); ``print``;
+- two shares of plumbing: *all*, counting every line of a claim, and *bookkeeping*, counting only
+  a claim's rest (its text and its test are what the page states and checks).
+
+Figures, never asserted (``tests/test_notebook_conventions.py`` tests the cell lengths).
+"""
+
+from __future__ import annotations
+
+import ast
+import statistics
+import sys
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIM_CALLS = ("claims.check", "claims.refuses")
+KINDS = ("import", "text", "test", "rest", "glue", "print")
+
+
+def _source(cell) -> str:
+    """A cell's source with IPython's ``%`` lines blanked (line numbers kept)."""
+    return "\n".join(
+        "" if line.lstrip().startswith("%") else line
+        for line in cell.source.splitlines()
+    )
+
+
+def _claim_call(node: ast.stmt) -> ast.Call | None:
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        call = node.value
+    elif isinstance(node, ast.With) and len(node.items) == 1:
+        call = node.items[0].context_expr
+    else:
+        return None
+    if isinstance(call, ast.Call) and ast.unparse(call.func) in CLAIM_CALLS:
+        return call
+    return None
+
+
+def _span(node: ast.AST) -> set[int]:
+    return set(range(node.lineno, node.end_lineno + 1))
+
+
+def classify(node: ast.stmt) -> dict[int, str]:
+    """The kind of each line of one top-level statement (lines of science are left out)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return dict.fromkeys(_span(node), "import")
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        name = ast.unparse(node.value.func)
+        if name.startswith("book.glue"):
+            return dict.fromkeys(_span(node), "glue")
+        if name == "print":
+            return dict.fromkeys(_span(node), "print")
+    call = _claim_call(node)
+    if call is not None:
+        kinds = dict.fromkeys(_span(call), "rest")
+        args = list(call.args)
+        if args and isinstance(args[0], ast.Constant):
+            text = args.pop(0)
+        else:  # refuses("text", Error): the text is the first argument all the same
+            text = args.pop(0) if args else None
+        for arg in args if ast.unparse(call.func) == "claims.check" else ():
+            kinds.update(dict.fromkeys(_span(arg), "test"))
+        if text is not None:
+            kinds.update(dict.fromkeys(_span(text), "text"))
+        if isinstance(node, ast.With):  # the body is the call refused: science
+            for line in set().union(*map(_span, node.body)):
+                kinds.pop(line, None)
+        return kinds
+    if isinstance(node, (ast.For, ast.If)) and node.body:
+        inner = [classify(n) for n in node.body]
+        if all(_claim_call(n) is not None for n in node.body):
+            kinds = dict.fromkeys(_span(node), "rest")
+            for part in inner:
+                kinds.update(part)
+            return kinds
+    return {}
+
+
+def chapter_figures(path: Path) -> tuple[list[int], Counter]:
+    """Lengths of the chapter's code cells and its counted lines by kind (plus ``total``)."""
+    nb = nbformat.read(path, as_version=4)
+    lengths, counts = [], Counter()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "remove-cell" in cell.metadata.get(
+            "tags", []
+        ):
+            continue
+        source = _source(cell)
+        lines = source.splitlines()
+        counted = {
+            k + 1
+            for k, line in enumerate(lines)
+            if line.strip() and not line.strip().startswith("#")
+        }
+        lengths.append(len(counted))
+        counts["total"] += len(counted)
+        for node in ast.parse(source).body:
+            for line, kind in classify(node).items():
+                if line in counted:
+                    counts[kind] += 1
+    return lengths, counts
+
+
+def shares(counts: Counter) -> tuple[float, float]:
+    """(all, bookkeeping): plumbing over code lines, with and without a claim's text and test."""
+    every = sum(counts[k] for k in KINDS)
+    bookkeeping = every - counts["text"] - counts["test"]
+    return every / counts["total"], bookkeeping / counts["total"]
+
+
+def main(names: list[str]) -> None:
+    paths = sorted((ROOT / "chapters").glob("*.ipynb"))
+    if names:
+        paths = [p for p in paths if p.stem in names]
+    all_lengths, book = [], Counter()
+    head = f"{'chapter':13s} {'lines':>5s} {'median':>6s} {'max':>4s}"
+    head += "".join(f" {k:>6s}" for k in KINDS) + f" {'all':>5s} {'bookk.':>6s}"
+    print(head)
+    for path in paths:
+        lengths, counts = chapter_figures(path)
+        all_lengths += lengths
+        book.update(counts)
+        every, bookkeeping = shares(counts)
+        print(
+            f"{path.stem:13s} {counts['total']:5d} {statistics.median(lengths):6g}"
+            f" {max(lengths):4d}"
+            + "".join(f" {counts[k]:6d}" for k in KINDS)
+            + f" {every:5.0%} {bookkeeping:6.0%}"
+        )
+    every, bookkeeping = shares(book)
+    print(
+        f"{'book':13s} {book['total']:5d} {statistics.median(all_lengths):6g}"
+        f" {max(all_lengths):4d}"
+        + "".join(f" {book[k]:6d}" for k in KINDS)
+        + f" {every:5.1%} {bookkeeping:6.1%}"
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
