@@ -120,8 +120,8 @@ pdf-check: pdf
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
 
-## Every chapter's install cell (its first code cell, for Colab) from pyproject.toml's
-## [project.urls] Repository; then `make execute`
+## Every chapter's install cell (its first code cell, for Colab) as committed (the Pages workflow
+## writes the published ones: `python _ext/dln_launch.py --url ... --ref ...`)
 launch-cells: $(STAMP)
 	$(BIN)/python _ext/dln_launch.py
 
@@ -136,11 +136,12 @@ sweep: $(STAMP)
 	@test -n "$(CHAPTER)" || { echo 'usage: make sweep CHAPTER=<chapter> ARGS="--grid name=v1,v2 ..."' >&2; exit 2; }
 	$(BIN)/python -m dlnlib.sweep $(CHAPTER) $(ARGS)
 
-## Speed figures (printed, never asserted)
+## Speed figures, and what the chapters' code is made of (printed, never asserted)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_symbolic.py
 	$(BIN)/python benchmarks/bench_chapters.py
+	$(BIN)/python benchmarks/code_share.py
 
 clean:
 	rm -rf _build

@@ -1,6 +1,6 @@
 """Launch buttons (Binder, Colab) on every chapter, and the install cell that Colab needs.
 
-The repository a build is published from is not written in ``_config.yml``: the Pages workflow
+The repository a build is published from is not written in the book: the Pages workflow
 (``.github/workflows/book.yml``) passes it in ``DLN_REPOSITORY_URL`` (``https://github.com/<owner>/<name>``,
 from ``github.server_url`` and ``github.repository``) and ``DLN_REPOSITORY_BRANCH``. A build
 without ``DLN_REPOSITORY_URL`` (``make book`` on a laptop) has no repository and no launch button,
@@ -9,16 +9,19 @@ and says so in the build log.
 - **Binder** (mybinder.org) builds the repository from ``binder/`` (``requirements.txt``,
   ``postBuild``, which installs dlnlib), so a chapter runs there as it does after ``make lab``.
 - **Colab** opens one notebook alone, from GitHub, with no dlnlib. Each chapter's first code cell
-  (the *install cell*, hidden in the book) installs dlnlib from the book's public repository, the
-  ``Repository`` URL in ``pyproject.toml``'s ``[project.urls]``. Where dlnlib is installed the cell
-  does nothing. A notebook cannot learn where it was opened from, so that URL has to be committed;
-  while ``pyproject.toml`` names none, the install cell stops with a sentence saying how to install
-  dlnlib by hand, and the build shows no Colab button (it would open a chapter that cannot run).
-  The Colab button is also left out when the repository being built is not the one the install
-  cells install from (a fork): its chapters would run another repository's library.
+  (the *install cell*, hidden in the book) installs dlnlib where it is missing and does nothing
+  where it is installed. A notebook cannot learn where it was opened from, so the repository's
+  address must be written in the notebook Colab opens; the committed chapters name none (their
+  install cell stops with a sentence saying how to install dlnlib by hand). On a push to main the
+  workflow writes the address, pinned to the commit built (``dlnlib @ git+<url>@<sha>``), into
+  every chapter's install cell (``python _ext/dln_launch.py --url <url> --ref <sha>``) and
+  publishes those chapters on the branch ``DLN_LAUNCH_BRANCH`` (``launch``). A build with
+  ``DLN_LAUNCH_BRANCH`` set points Binder and Colab there; without it (pull requests, a local
+  build with a repository) it shows Binder at ``DLN_REPOSITORY_BRANCH`` and no Colab button,
+  which would open a chapter that cannot run.
 
-``python _ext/dln_launch.py`` rewrites every chapter's install cell from ``pyproject.toml``
-(``make launch-cells``); ``tests/test_launch.py`` fails when a cell differs from it.
+``python _ext/dln_launch.py`` (``make launch-cells``) rewrites every chapter's install cell as
+committed; ``tests/test_launch.py`` fails when a cell differs from it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ import importlib.util
 
 if importlib.util.find_spec("dlnlib") is None:
 """
-_WITH_URL = """    %pip install --quiet "dlnlib @ git+{url}"
+_WITH_URL = """    %pip install --quiet "dlnlib @ git+{url}@{ref}"
 """
 _WITHOUT_URL = """    raise ModuleNotFoundError(
         "dlnlib, the book's library, is not installed: in a clone of the "
@@ -64,26 +65,30 @@ def check_url(url: str, where: str) -> str:
     return url
 
 
-def published_url(root: Path = ROOT) -> str | None:
-    """The book's public repository, ``[project.urls] Repository`` of pyproject.toml, or None."""
-    with open(root / "pyproject.toml", "rb") as f:
-        urls = tomllib.load(f).get("project", {}).get("urls", {})
-    url = urls.get("Repository")
-    return (
-        None
-        if url is None
-        else check_url(url, "pyproject.toml's [project.urls] Repository")
-    )
+def check_ref(ref: str) -> str:
+    """Return ``ref``, a commit's 40-digit hexadecimal name; raise ValueError otherwise."""
+    if not re.fullmatch(r"[0-9a-f]{40}", ref or ""):
+        raise ValueError(
+            f"--ref is {ref!r}: the install cell pins dlnlib to a commit, "
+            "given by its 40 hexadecimal digits"
+        )
+    return ref
 
 
-def install_source(url: str | None) -> str:
-    """The text of the install cell for a public repository ``url`` (None: not published yet)."""
-    body = _WITHOUT_URL if url is None else _WITH_URL.format(url=url)
+def install_source(url: str | None = None, ref: str | None = None) -> str:
+    """The text of the install cell: as committed (``url`` None), or installing dlnlib from the
+    repository ``url`` at commit ``ref`` (the chapters the workflow publishes for Colab)."""
+    if url is None:
+        body = _WITHOUT_URL
+    else:
+        body = _WITH_URL.format(
+            url=check_url(url, "--url"), ref=check_ref(ref)
+        )
     # as ruff format leaves a cell: no final newline
     return (_HEAD + body).rstrip("\n")
 
 
-def install_cell(url: str | None) -> dict:
+def install_cell(url: str | None = None, ref: str | None = None) -> dict:
     """The install cell as an nbformat 4 code cell, tagged to stay out of the rendered book."""
     return {
         "cell_type": "code",
@@ -91,7 +96,7 @@ def install_cell(url: str | None) -> dict:
         "id": "install",
         "metadata": {"tags": [INSTALL_TAG]},
         "outputs": [],
-        "source": install_source(url).splitlines(keepends=True),
+        "source": install_source(url, ref).splitlines(keepends=True),
     }
 
 
@@ -105,40 +110,41 @@ def install_cell_index(cells: list[dict]) -> int | None:
     return None
 
 
+def _check_branch(branch: str, where: str) -> str:
+    if not branch.strip() or any(c.isspace() for c in branch):
+        raise ValueError(f"{where} is {branch!r}: a branch name is needed")
+    return branch
+
+
 def launch_options(
-    repository: str | None, branch: str, published: str | None
+    repository: str | None, branch: str, launch_branch: str | None = None
 ) -> tuple[dict, list[str]]:
     """Theme options for a build of ``repository`` at ``branch``, and the sentences for the log.
 
-    ``published`` is the repository the install cells install dlnlib from. Returns ``({}, ...)``
-    when ``repository`` is None: no repository, no buttons.
+    ``launch_branch`` is the branch where the workflow publishes the chapters whose install cells
+    install dlnlib (None: none is published for this build). Returns ``({}, ...)`` when
+    ``repository`` is None: no repository, no buttons.
     """
     if repository is None:
         return {}, [
             "launch buttons: none (DLN_REPOSITORY_URL is not set; the Pages workflow sets it)"
         ]
     repository = check_url(repository, "DLN_REPOSITORY_URL")
-    if not branch.strip() or any(c.isspace() for c in branch):
-        raise ValueError(
-            f"DLN_REPOSITORY_BRANCH is {branch!r}: a branch name is needed"
-        )
+    branch = _check_branch(branch, "DLN_REPOSITORY_BRANCH")
     buttons = {"binderhub_url": BINDERHUB, "notebook_interface": "jupyterlab"}
-    log = [f"launch buttons: Binder, from {repository} at {branch}"]
-    if published is None:
-        log.append(
-            "launch buttons: no Colab (pyproject.toml names no [project.urls] Repository "
-            "for the install cell to install dlnlib from)"
-        )
-    elif published.lower() != repository.lower():
-        log.append(
-            f"launch buttons: no Colab (the install cells install dlnlib from {published}, "
-            f"this build is of {repository})"
-        )
+    if launch_branch is None:
+        log = [
+            f"launch buttons: Binder, from {repository} at {branch}",
+            "launch buttons: no Colab (DLN_LAUNCH_BRANCH is not set: only a push to main "
+            "publishes the chapters whose install cells install dlnlib)",
+        ]
     else:
+        branch = _check_branch(launch_branch, "DLN_LAUNCH_BRANCH")
         buttons["colab_url"] = COLAB
-        log.append(
-            f"launch buttons: Colab, installing dlnlib from {published}"
-        )
+        log = [
+            f"launch buttons: Binder and Colab, from {repository} at {branch}, where the "
+            "workflow publishes the chapters whose install cells install dlnlib"
+        ]
     options = {
         "repository_url": repository,
         "repository_branch": branch,
@@ -155,7 +161,7 @@ def _configure(app, config):
     options, log = launch_options(
         os.environ.get("DLN_REPOSITORY_URL") or None,
         os.environ.get("DLN_REPOSITORY_BRANCH") or "main",
-        published_url(Path(app.confdir)),
+        os.environ.get("DLN_LAUNCH_BRANCH") or None,
     )
     config.html_theme_options = {**config.html_theme_options, **options}
     for line in log:
@@ -167,11 +173,13 @@ def setup(app):
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
-def write_install_cells(root: Path = ROOT) -> list[str]:
-    """Put the install cell for pyproject's URL first among each chapter's code cells.
+def write_install_cells(
+    root: Path = ROOT, url: str | None = None, ref: str | None = None
+) -> list[str]:
+    """Put the install cell (:func:`install_source`) first among each chapter's code cells.
 
     Returns the chapters whose notebook changed."""
-    source = install_cell(published_url(root))
+    source = install_cell(url, ref)
     changed = []
     for path in sorted((root / "chapters").glob("*.ipynb")):
         nb = json.loads(path.read_text())
@@ -193,10 +201,29 @@ def write_install_cells(root: Path = ROOT) -> list[str]:
     return changed
 
 
-if __name__ == "__main__":
-    done = write_install_cells()
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Write every chapter's install cell: as committed, or (--url, --ref) "
+        "installing dlnlib from a repository at a commit, as the workflow publishes for Colab."
+    )
+    parser.add_argument("--url", help="https://github.com/<owner>/<name>")
+    parser.add_argument("--ref", help="the commit's 40 hexadecimal digits")
+    args = parser.parse_args(argv)
+    if (args.url is None) != (args.ref is None):
+        parser.error("--url and --ref go together")
+    try:
+        done = write_install_cells(ROOT, args.url, args.ref)
+    except (
+        ValueError
+    ) as error:  # a bad address or commit: said, nothing written
+        parser.error(str(error))
     print(
         "install cells rewritten:",
         ", ".join(done) if done else "none (all up to date)",
     )
-    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -17,15 +17,16 @@ import dln_launch  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 REPO = "https://github.com/someone/dln-nuclear"
+SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_chapter_opens_with_the_install_cell_for_pyproject_url(path):
+def test_every_chapter_opens_with_the_committed_install_cell(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    expected = dln_launch.install_source(dln_launch.published_url())
+    expected = dln_launch.install_source()
     assert code[0].source == expected, (
-        "the install cell differs from pyproject.toml's: run `make launch-cells`"
+        "the install cell differs from _ext/dln_launch.py's: run `make launch-cells`"
     )
     assert dln_launch.INSTALL_TAG in code[0].metadata.get("tags", []), (
         "the install cell must be tagged remove-cell (hidden in the book)"
@@ -36,7 +37,7 @@ def test_every_chapter_opens_with_the_install_cell_for_pyproject_url(path):
 def run_install_cell(url, monkeypatch, installed):
     """Run the install cell's Python as IPython would; return the magics it called."""
     python = TransformerManager().transform_cell(
-        dln_launch.install_source(url)
+        dln_launch.install_source(url, None if url is None else SHA)
     )
     calls = []
 
@@ -59,9 +60,23 @@ def test_the_install_cell_does_nothing_where_dlnlib_is_installed(monkeypatch):
     assert run_install_cell(None, monkeypatch, installed=True) == []
 
 
-def test_the_install_cell_installs_from_the_published_repository(monkeypatch):
+def test_the_published_install_cell_installs_dlnlib_at_the_commit(monkeypatch):
     calls = run_install_cell(REPO, monkeypatch, installed=False)
-    assert calls == [("pip", f'install --quiet "dlnlib @ git+{REPO}"')]
+    assert calls == [("pip", f'install --quiet "dlnlib @ git+{REPO}@{SHA}"')]
+
+
+@pytest.mark.parametrize(
+    "url, ref, match",
+    [
+        ("https://gitlab.com/a/b", SHA, "--url"),
+        (REPO, None, "--ref"),
+        (REPO, "main", "--ref"),
+        (REPO, SHA[:12], "--ref"),
+    ],
+)
+def test_the_install_cell_refuses_a_bad_url_or_commit(url, ref, match):
+    with pytest.raises(ValueError, match=match):
+        dln_launch.install_source(url, ref)
 
 
 def test_without_a_published_repository_the_install_cell_says_how(
@@ -71,43 +86,26 @@ def test_without_a_published_repository_the_install_cell_says_how(
         run_install_cell(None, monkeypatch, installed=False)
 
 
-def write_pyproject(root, url):
-    urls = "" if url is None else f'\n[project.urls]\nRepository = "{url}"\n'
-    (root / "pyproject.toml").write_text(f'[project]\nname = "x"\n{urls}')
-
-
-def test_published_url_reads_pyproject(tmp_path):
-    write_pyproject(tmp_path, None)
-    assert dln_launch.published_url(tmp_path) is None
-    write_pyproject(tmp_path, REPO + ".git")
-    assert dln_launch.published_url(tmp_path) == REPO
-    write_pyproject(tmp_path, "https://gitlab.com/a/b")
-    with pytest.raises(
-        ValueError, match="Repository is 'https://gitlab.com/a/b'"
-    ):
-        dln_launch.published_url(tmp_path)
-
-
 def test_no_repository_no_buttons():
-    options, log = dln_launch.launch_options(None, "main", REPO)
+    options, log = dln_launch.launch_options(None, "main", "launch")
     assert options == {}
     assert "DLN_REPOSITORY_URL is not set" in log[0]
 
 
-def test_binder_always_and_colab_only_for_the_published_repository():
-    options, _ = dln_launch.launch_options(REPO + "/", "main", None)
+def test_binder_always_and_colab_only_from_the_published_launch_branch():
+    options, log = dln_launch.launch_options(REPO + "/", "dev", None)
     assert options["repository_url"] == REPO
+    assert options["repository_branch"] == "dev"
     assert options["launch_buttons"]["binderhub_url"] == dln_launch.BINDERHUB
     assert "colab_url" not in options["launch_buttons"]
+    assert any(
+        "no Colab (DLN_LAUNCH_BRANCH is not set" in line for line in log
+    )
 
-    options, log = dln_launch.launch_options(REPO, "dev", REPO.upper())
-    assert options["repository_branch"] == "dev"
+    options, log = dln_launch.launch_options(REPO, "main", "launch")
+    assert options["repository_branch"] == "launch"
     assert options["launch_buttons"]["colab_url"] == dln_launch.COLAB
-
-    fork = "https://github.com/fork/dln-nuclear"
-    options, log = dln_launch.launch_options(fork, "main", REPO)
-    assert "colab_url" not in options["launch_buttons"]
-    assert any(f"install dlnlib from {REPO}" in line for line in log)
+    assert options["launch_buttons"]["binderhub_url"] == dln_launch.BINDERHUB
 
 
 @pytest.mark.parametrize(
@@ -123,6 +121,8 @@ def test_binder_always_and_colab_only_for_the_published_repository():
 def test_a_bad_repository_or_branch_stops_the_build(url, branch, match):
     with pytest.raises(ValueError, match=match):
         dln_launch.launch_options(url, branch, None)
+    with pytest.raises(ValueError, match="DLN_LAUNCH_BRANCH"):
+        dln_launch.launch_options(REPO, "main", " ")
 
 
 def test_write_install_cells_inserts_replaces_and_leaves_alone(tmp_path):
@@ -136,23 +136,30 @@ def test_write_install_cells_inserts_replaces_and_leaves_alone(tmp_path):
     ]
     path = tmp_path / "chapters" / "c.ipynb"
     nbformat.write(nb, path)
-    write_pyproject(tmp_path, None)
     assert dln_launch.write_install_cells(tmp_path) == ["c"]
     cells = json.loads(path.read_text())["cells"]
     assert [c["cell_type"] for c in cells] == ["markdown", "code", "code"]
-    assert "".join(cells[1]["source"]) == dln_launch.install_source(None)
+    assert "".join(cells[1]["source"]) == dln_launch.install_source()
     assert dln_launch.write_install_cells(tmp_path) == []
-    write_pyproject(tmp_path, REPO)
-    assert dln_launch.write_install_cells(tmp_path) == ["c"]
+    assert dln_launch.write_install_cells(tmp_path, REPO, SHA) == ["c"]
     cells = json.loads(path.read_text())["cells"]
-    assert len(cells) == 3 and REPO in "".join(cells[1]["source"])
+    assert len(cells) == 3 and f"{REPO}@{SHA}" in "".join(cells[1]["source"])
+    nbformat.validate(nbformat.read(path, as_version=4))
 
 
-def build(tmp_path, published, env):
+def test_the_command_line_wants_url_and_commit_together(capsys):
+    with pytest.raises(SystemExit):
+        dln_launch.main(["--url", REPO])
+    assert "--url and --ref go together" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        dln_launch.main(["--url", REPO, "--ref", "main"])
+    assert "--ref is 'main'" in capsys.readouterr().err
+
+
+def build(tmp_path, env):
     """A one-notebook Sphinx book with the book's theme and extension; its page's HTML."""
     src = tmp_path / "src"
     (src / "chapters").mkdir(parents=True)
-    write_pyproject(src, published)
     (src / "conf.py").write_text(
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT / '_ext')!r})\n"
@@ -175,7 +182,7 @@ def build(tmp_path, published, env):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("DLN_REPOSITORY")
+        if not k.startswith(("DLN_REPOSITORY", "DLN_LAUNCH"))
     } | env
     out = tmp_path / "html"
     done = subprocess.run(
@@ -199,13 +206,14 @@ def build(tmp_path, published, env):
 
 
 def test_the_theme_shows_the_buttons_the_options_ask_for(tmp_path):
-    page = build(tmp_path / "a", REPO, {"DLN_REPOSITORY_URL": REPO})
-    binder = "https://mybinder.org/v2/gh/someone/dln-nuclear/main?urlpath=lab/tree/chapters/c.ipynb"
-    colab = "https://colab.research.google.com/github/someone/dln-nuclear/blob/main/chapters/c.ipynb"
-    assert binder in page and colab in page
+    env = {"DLN_REPOSITORY_URL": REPO, "DLN_LAUNCH_BRANCH": "launch"}
+    page = build(tmp_path / "a", env)
+    binder = "https://mybinder.org/v2/gh/someone/dln-nuclear/{}?urlpath=lab/tree/chapters/c.ipynb"
+    colab = "https://colab.research.google.com/github/someone/dln-nuclear/blob/launch/chapters/c.ipynb"
+    assert binder.format("launch") in page and colab in page
 
-    page = build(tmp_path / "b", None, {"DLN_REPOSITORY_URL": REPO})
-    assert binder in page and "colab.research" not in page
+    page = build(tmp_path / "b", {"DLN_REPOSITORY_URL": REPO})
+    assert binder.format("main") in page and "colab.research" not in page
 
-    page = build(tmp_path / "c", REPO, {})
+    page = build(tmp_path / "c", {"DLN_LAUNCH_BRANCH": "launch"})
     assert "mybinder" not in page and "colab.research" not in page
