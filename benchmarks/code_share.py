@@ -8,7 +8,7 @@ per chapter and for the book:
 - the lines of each top-level statement by kind: ``import``; a claim (``claims.check``,
   ``claims.refuses``, or a loop of nothing but claims), split into its *text* (the sentence the
   reader sees), its *test* (the condition: in the derivation chapters, the proof step itself) and
-  its *rest* (the call's own lines and its numbers); ``glue`` (``book.glue_*``); ``print``;
+  its *rest* (the call's own lines and its numbers); ``glue`` (``book.glue_*``, ``claims.glue``); ``print``;
 - two shares of plumbing: *all*, counting every line of a claim, and *bookkeeping*, counting only
   a claim's rest (its text and its test are what the page states and checks).
 
@@ -60,7 +60,7 @@ def classify(node: ast.stmt) -> dict[int, str]:
         return dict.fromkeys(_span(node), "import")
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         name = ast.unparse(node.value.func)
-        if name.startswith("book.glue"):
+        if name.startswith("book.glue") or name == "claims.glue":
             return dict.fromkeys(_span(node), "glue")
         if name == "print":
             return dict.fromkeys(_span(node), "print")
@@ -128,7 +128,9 @@ def main(names: list[str]) -> None:
         paths = [p for p in paths if p.stem in names]
     all_lengths, book = [], Counter()
     head = f"{'chapter':13s} {'lines':>5s} {'median':>6s} {'max':>4s}"
-    head += "".join(f" {k:>6s}" for k in KINDS) + f" {'all':>5s} {'bookk.':>6s}"
+    head += (
+        "".join(f" {k:>6s}" for k in KINDS) + f" {'all':>5s} {'bookk.':>6s}"
+    )
     print(head)
     for path in paths:
         lengths, counts = chapter_figures(path)

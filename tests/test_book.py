@@ -313,7 +313,12 @@ def test_claims_glue_hands_each_value_to_the_prose_by_its_type(glued):
     claims = book.Claims("t", mode="strict")
     assert claims.glue(n=np.int64(12), gap=0.012345, shape="3 x 4") is None
     claims.glue(digits=2, ratio=np.float64(1.23456))
-    assert glued == {"t_n": 12, "t_gap": 0.0123, "t_shape": "3 x 4", "t_ratio": 1.2}
+    assert glued == {
+        "t_n": 12,
+        "t_gap": 0.0123,
+        "t_shape": "3 x 4",
+        "t_ratio": 1.2,
+    }
     assert type(glued["t_n"]) is int
     for bad, what in ((True, "a bool is no number"), ([1, 2], "got list")):
         with pytest.raises(TypeError, match=what):

@@ -1,6 +1,7 @@
 """Conventions every chapter notebook keeps (CONTRIBUTING.md); each check can fail."""
 
 import re
+import statistics
 from pathlib import Path
 
 import nbformat
@@ -106,6 +107,25 @@ def test_no_code_cell_is_longer_than_30_lines(path):
     assert not long, (
         f"code cells (index: non-blank lines) above {LONGEST_CELL} lines: {long};"
         " split them by idea or move the helper to dlnlib"
+    )
+
+
+MEDIAN_CELL = 10  # non-blank lines of the book's median code cell (the install cells left out)
+
+
+def test_the_median_code_cell_is_short():
+    lengths = [
+        sum(1 for line in cell.source.splitlines() if line.strip())
+        for path in NOTEBOOKS
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+        and "remove-cell" not in cell.metadata.get("tags", [])
+    ]
+    assert len(lengths) > 100, f"only {len(lengths)} code cells were read"
+    median = statistics.median(lengths)
+    assert median <= MEDIAN_CELL, (
+        f"the median code cell has {median} non-blank lines, above"
+        f" {MEDIAN_CELL}: split cells by idea"
     )
 
 
