@@ -13,8 +13,9 @@ and says so in the build log.
   where it is installed. A notebook cannot learn where it was opened from, so the repository's
   address must be written in the notebook Colab opens; the committed chapters name none (their
   install cell stops with a sentence saying how to install dlnlib by hand). On a push to main the
-  workflow writes the address, pinned to the commit built (``dlnlib @ git+<url>@<sha>``), into
-  every chapter's install cell (``python _ext/dln_launch.py --url <url> --ref <sha>``) and
+  workflow writes the address and the commit built into every chapter's install cell, which then
+  clones the repository at that commit and installs it in editable mode (the library and, next to
+  it, the sweep records that the page "Where the claims hold" reads) (``python _ext/dln_launch.py --url <url> --ref <sha>``) and
   publishes those chapters on the branch ``DLN_LAUNCH_BRANCH`` (``launch``). A build with
   ``DLN_LAUNCH_BRANCH`` set points Binder and Colab there; without it (pull requests, a local
   build with a repository) it shows Binder at ``DLN_REPOSITORY_BRANCH`` and no Colab button,
@@ -38,13 +39,26 @@ COLAB = "https://colab.research.google.com"
 INSTALL_TAG = "remove-cell"
 INSTALL_MARK = "# Install cell"
 
-_HEAD = f"""{INSTALL_MARK}: Colab opens a chapter alone, without the book's library dlnlib.
+_HEAD = f"""{INSTALL_MARK}: Colab opens a chapter alone, without the book's repository.
 # Where dlnlib is installed (`make lab`, Binder) this cell does nothing. Hidden in the book.
 import importlib.util
 
 if importlib.util.find_spec("dlnlib") is None:
 """
-_WITH_URL = """    %pip install --quiet "dlnlib @ git+{url}@{ref}"
+# The repository, not only the library: a page such as "Where the claims hold" reads the sweep
+# records in sweeps/, next to dlnlib. Each step stops the cell if it fails.
+_WITH_URL = """    import subprocess
+    import sys
+    from pathlib import Path
+
+    repository = Path("dln-nuclear").resolve()  # the book's repository, at {ref_short}
+    if not (repository / ".git").exists():
+        subprocess.run(["git", "clone", "--quiet", "{url}", str(repository)], check=True)
+    subprocess.run(["git", "-C", str(repository), "checkout", "--quiet", "{ref}"], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "-e", str(repository)], check=True
+    )
+    sys.path.insert(0, str(repository))  # importable now, not only after a restart
 """
 _WITHOUT_URL = """    raise ModuleNotFoundError(
         "dlnlib, the book's library, is not installed: in a clone of the "
@@ -81,8 +95,9 @@ def install_source(url: str | None = None, ref: str | None = None) -> str:
     if url is None:
         body = _WITHOUT_URL
     else:
+        ref = check_ref(ref)
         body = _WITH_URL.format(
-            url=check_url(url, "--url"), ref=check_ref(ref)
+            url=check_url(url, "--url"), ref=ref, ref_short=ref[:12]
         )
     # as ruff format leaves a cell: no final newline
     return (_HEAD + body).rstrip("\n")

@@ -34,35 +34,58 @@ def test_every_chapter_opens_with_the_committed_install_cell(path):
     assert not code[0].outputs, "the install cell showed something"
 
 
-def run_install_cell(url, monkeypatch, installed):
-    """Run the install cell's Python as IPython would; return the magics it called."""
+def run_install_cell(url, monkeypatch, installed, where):
+    """Run the install cell's Python as IPython would, in the folder ``where``; return the
+    commands it ran (none is really run)."""
     python = TransformerManager().transform_cell(
         dln_launch.install_source(url, None if url is None else SHA)
     )
     calls = []
-
-    class Shell:
-        def run_line_magic(self, name, line):
-            calls.append((name, line))
-
+    monkeypatch.setattr(
+        subprocess, "run", lambda command, check: calls.append(command)
+    )
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(where)
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
         lambda name, *a: real(name, *a) if installed else None,
     )
-    exec(python, {"get_ipython": lambda: Shell()})
+    exec(python, {})
     return calls
 
 
-def test_the_install_cell_does_nothing_where_dlnlib_is_installed(monkeypatch):
-    assert run_install_cell(REPO, monkeypatch, installed=True) == []
-    assert run_install_cell(None, monkeypatch, installed=True) == []
+def test_the_install_cell_does_nothing_where_dlnlib_is_installed(
+    monkeypatch, tmp_path
+):
+    for url in (REPO, None):
+        assert run_install_cell(url, monkeypatch, True, tmp_path) == []
+    assert sys.path[0] != str(tmp_path / "dln-nuclear")
 
 
-def test_the_published_install_cell_installs_dlnlib_at_the_commit(monkeypatch):
-    calls = run_install_cell(REPO, monkeypatch, installed=False)
-    assert calls == [("pip", f'install --quiet "dlnlib @ git+{REPO}@{SHA}"')]
+def test_the_published_install_cell_installs_the_repository_at_the_commit(
+    monkeypatch, tmp_path
+):
+    clone = str(tmp_path / "dln-nuclear")
+    calls = run_install_cell(REPO, monkeypatch, False, tmp_path)
+    assert calls == [
+        ["git", "clone", "--quiet", REPO, clone],
+        ["git", "-C", clone, "checkout", "--quiet", SHA],
+        [sys.executable, "-m", "pip", "install", "--quiet", "-e", clone],
+    ]
+    assert sys.path[0] == clone
+    # run again after a failure past the clone: the clone is not made twice
+    (tmp_path / "dln-nuclear" / ".git").mkdir(parents=True)
+    calls = run_install_cell(REPO, monkeypatch, False, tmp_path)
+    assert [c[:2] for c in calls] == [["git", "-C"], [sys.executable, "-m"]]
+
+
+def test_without_a_published_repository_the_install_cell_says_how(
+    monkeypatch, tmp_path
+):
+    with pytest.raises(ModuleNotFoundError, match="make lab"):
+        run_install_cell(None, monkeypatch, False, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -77,13 +100,6 @@ def test_the_published_install_cell_installs_dlnlib_at_the_commit(monkeypatch):
 def test_the_install_cell_refuses_a_bad_url_or_commit(url, ref, match):
     with pytest.raises(ValueError, match=match):
         dln_launch.install_source(url, ref)
-
-
-def test_without_a_published_repository_the_install_cell_says_how(
-    monkeypatch,
-):
-    with pytest.raises(ModuleNotFoundError, match="make lab"):
-        run_install_cell(None, monkeypatch, installed=False)
 
 
 def test_no_repository_no_buttons():
@@ -143,7 +159,8 @@ def test_write_install_cells_inserts_replaces_and_leaves_alone(tmp_path):
     assert dln_launch.write_install_cells(tmp_path) == []
     assert dln_launch.write_install_cells(tmp_path, REPO, SHA) == ["c"]
     cells = json.loads(path.read_text())["cells"]
-    assert len(cells) == 3 and f"{REPO}@{SHA}" in "".join(cells[1]["source"])
+    written = "".join(cells[1]["source"])
+    assert len(cells) == 3 and REPO in written and SHA in written
     nbformat.validate(nbformat.read(path, as_version=4))
 
 
