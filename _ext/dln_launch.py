@@ -228,11 +228,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if (args.url is None) != (args.ref is None):
         parser.error("--url and --ref go together")
+    # a bad address or commit: said, and nothing written
     try:
         done = write_install_cells(ROOT, args.url, args.ref)
-    except (
-        ValueError
-    ) as error:  # a bad address or commit: said, nothing written
+    except ValueError as error:
         parser.error(str(error))
     print(
         "install cells rewritten:",

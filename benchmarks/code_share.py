@@ -5,10 +5,10 @@ committed notebooks (the install cell left out; blank and comment lines not coun
 per chapter and for the book:
 
 - the median and longest code cell, in lines;
-- the lines of each top-level statement by kind: ``import``; a claim (``claims.check``,
-  ``claims.refuses``, or a loop of nothing but claims), split into its *text* (the sentence the
-  reader sees), its *test* (the condition: in the derivation chapters, the proof step itself) and
-  its *rest* (the call's own lines and its numbers); ``glue`` (``book.glue_*``, ``claims.glue``); ``print``;
+- the lines of each statement, nested ones included, by kind: ``import``; a claim
+  (``claims.check``, ``claims.refuses``), split into its *text* (the sentence the reader sees),
+  its *test* (the condition: in the derivation chapters, the proof step itself) and its *rest*
+  (the call's own lines and its numbers, and the header of a block of nothing but claims); ``glue`` (``book.glue_*``, ``claims.glue``); ``print``;
 - two shares of plumbing: *all*, counting every line of a claim, and *bookkeeping*, counting only
   a claim's rest (its text and its test are what the page states and checks).
 
@@ -54,8 +54,26 @@ def _span(node: ast.AST) -> set[int]:
     return set(range(node.lineno, node.end_lineno + 1))
 
 
+def _claim_lines(call: ast.Call) -> dict[int, str]:
+    """A claim call's lines: its text, its test (``check``'s condition) and the rest."""
+    kinds = dict.fromkeys(_span(call), "rest")
+    args = list(call.args)
+    text = args.pop(0) if args else None
+    if ast.unparse(call.func) == "claims.check":
+        for arg in args:
+            kinds.update(dict.fromkeys(_span(arg), "test"))
+    if text is not None:
+        kinds.update(dict.fromkeys(_span(text), "text"))
+    return kinds
+
+
 def classify(node: ast.stmt) -> dict[int, str]:
-    """The kind of each line of one top-level statement (lines of science are left out)."""
+    """The kind of each line of one statement, nested ones included (science is left out).
+
+    A block (``for``, ``if``, ``with``, ...) is looked into: its claims, glue and imports
+    count, the rest is science; its header lines count as a claim's rest when the block
+    holds nothing but claims.
+    """
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return dict.fromkeys(_span(node), "import")
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
@@ -65,29 +83,26 @@ def classify(node: ast.stmt) -> dict[int, str]:
         if name == "print":
             return dict.fromkeys(_span(node), "print")
     call = _claim_call(node)
-    if call is not None:
-        kinds = dict.fromkeys(_span(call), "rest")
-        args = list(call.args)
-        if args and isinstance(args[0], ast.Constant):
-            text = args.pop(0)
-        else:  # refuses("text", Error): the text is the first argument all the same
-            text = args.pop(0) if args else None
-        for arg in args if ast.unparse(call.func) == "claims.check" else ():
-            kinds.update(dict.fromkeys(_span(arg), "test"))
-        if text is not None:
-            kinds.update(dict.fromkeys(_span(text), "text"))
-        if isinstance(node, ast.With):  # the body is the call refused: science
-            for line in set().union(*map(_span, node.body)):
-                kinds.pop(line, None)
-        return kinds
-    if isinstance(node, (ast.For, ast.If)) and node.body:
-        inner = [classify(n) for n in node.body]
-        if all(_claim_call(n) is not None for n in node.body):
-            kinds = dict.fromkeys(_span(node), "rest")
-            for part in inner:
-                kinds.update(part)
-            return kinds
-    return {}
+    if call is not None and isinstance(node, ast.Expr):
+        return _claim_lines(call)
+    kinds: dict[int, str] = {}
+    if (
+        call is not None
+    ):  # with claims.refuses(...): its body is the call refused
+        kinds.update(_claim_lines(call))
+    bodies = [
+        getattr(node, field)
+        for field in ("body", "orelse", "finalbody")
+        if isinstance(getattr(node, field, None), list)
+    ]
+    bodies += [h.body for h in getattr(node, "handlers", [])]
+    inner = [n for body in bodies for n in body]
+    for n in inner:
+        kinds.update(classify(n))
+    if inner and call is None and all(_claim_call(n) for n in inner):
+        header = set(range(node.lineno, inner[0].lineno))
+        kinds.update(dict.fromkeys(header, "rest"))
+    return kinds
 
 
 def chapter_figures(path: Path) -> tuple[list[int], Counter]:

@@ -711,24 +711,32 @@ class Claims:
         >>> claims = Claims("demo", mode="strict")
         >>> claims.glue(n=12, gap=0.012345, shape="3 x 4")  # demo_n, demo_gap, ...
         """
-        for name, value in values.items():
-            key = f"{self.prefix}_{name}"
+        kinds = {
+            (int, np.integer): glue_int,
+            (float, np.floating): lambda key, v: glue_number(key, v, digits),
+            str: glue_text,
+        }
+        chosen = {}
+        for (
+            name,
+            value,
+        ) in values.items():  # every value checked before any is glued
             if isinstance(value, (bool, np.bool_)):
                 raise TypeError(
                     f"{name}: a bool is no number to glue; glue the words"
                     " with book.glue_text"
                 )
-            if isinstance(value, (int, np.integer)):
-                glue_int(key, value)
-            elif isinstance(value, (float, np.floating)):
-                glue_number(key, value, digits)
-            elif isinstance(value, str):
-                glue_text(key, value)
-            else:
+            chosen[name] = next(
+                (f for types, f in kinds.items() if isinstance(value, types)),
+                None,
+            )
+            if chosen[name] is None:
                 raise TypeError(
                     f"{name}: glue takes an int, a float or a str, got"
                     f" {type(value).__name__}"
                 )
+        for name, value in values.items():
+            chosen[name](f"{self.prefix}_{name}", value)
 
     def _glue(self, numbers: dict, glue) -> None:
         if isinstance(glue, str):

@@ -322,5 +322,5 @@ def test_claims_glue_hands_each_value_to_the_prose_by_its_type(glued):
     assert type(glued["t_n"]) is int
     for bad, what in ((True, "a bool is no number"), ([1, 2], "got list")):
         with pytest.raises(TypeError, match=what):
-            claims.glue(bad=bad)
-    assert "t_bad" not in glued
+            claims.glue(good=1.0, bad=bad)
+    assert "t_bad" not in glued and "t_good" not in glued
