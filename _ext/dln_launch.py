@@ -209,8 +209,15 @@ def write_install_cells(
                 j for j, c in enumerate(cells) if c["cell_type"] == "code"
             )
             cells.insert(first_code, source)
-        else:
-            cells[i] = source
+        else:  # a new text, the stored run kept (the cell shows nothing either way)
+            kept = {"tags": [INSTALL_TAG]}
+            if "execution" in cells[i]["metadata"]:
+                kept["execution"] = cells[i]["metadata"]["execution"]
+            cells[i] = {
+                **source,
+                "execution_count": cells[i].get("execution_count"),
+                "metadata": kept,
+            }
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
         changed.append(path.stem)
     return changed
