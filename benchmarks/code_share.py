@@ -137,6 +137,17 @@ def shares(counts: Counter) -> tuple[float, float]:
     return every / counts["total"], bookkeeping / counts["total"]
 
 
+def row(name: str, lengths: list[int], counts: Counter, pct: str) -> str:
+    """One printed line: lines, median and longest cell, lines by kind, both shares."""
+    every, bookkeeping = shares(counts)
+    return (
+        f"{name:13s} {counts['total']:5d} {statistics.median(lengths):6g}"
+        f" {max(lengths):4d}"
+        + "".join(f" {counts[k]:6d}" for k in KINDS)
+        + f" {every:5{pct}} {bookkeeping:6{pct}}"
+    )
+
+
 def main(names: list[str]) -> None:
     paths = sorted((ROOT / "chapters").glob("*.ipynb"))
     if names:
@@ -151,20 +162,8 @@ def main(names: list[str]) -> None:
         lengths, counts = chapter_figures(path)
         all_lengths += lengths
         book.update(counts)
-        every, bookkeeping = shares(counts)
-        print(
-            f"{path.stem:13s} {counts['total']:5d} {statistics.median(lengths):6g}"
-            f" {max(lengths):4d}"
-            + "".join(f" {counts[k]:6d}" for k in KINDS)
-            + f" {every:5.0%} {bookkeeping:6.0%}"
-        )
-    every, bookkeeping = shares(book)
-    print(
-        f"{'book':13s} {book['total']:5d} {statistics.median(all_lengths):6g}"
-        f" {max(all_lengths):4d}"
-        + "".join(f" {book[k]:6d}" for k in KINDS)
-        + f" {every:5.1%} {bookkeeping:6.1%}"
-    )
+        print(row(path.stem, lengths, counts, ".0%"))
+    print(row("book", all_lengths, book, ".1%"))
 
 
 if __name__ == "__main__":
