@@ -99,7 +99,7 @@ def install_source(url: str | None = None, ref: str | None = None) -> str:
         body = _WITH_URL.format(
             url=check_url(url, "--url"), ref=ref, ref_short=ref[:12]
         )
-    # as ruff format leaves a cell: no final newline
+    # as a notebook stores a cell's source: no final newline
     return (_HEAD + body).rstrip("\n")
 
 

@@ -511,6 +511,18 @@ def _number_text(value) -> str:
     )
 
 
+def _glue_value(key: str, value, digits: int) -> None:
+    """Glue one value by its type: an int, a float rounded, or else its text."""
+    if isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    ):
+        glue_int(key, value)
+    elif isinstance(value, (float, np.floating)):
+        glue_number(key, value, digits)
+    else:
+        glue_text(key, _number_text(value))
+
+
 class _Bundle:
     """An output with a plain, an HTML and a MyST Markdown form."""
 
@@ -711,32 +723,22 @@ class Claims:
         >>> claims = Claims("demo", mode="strict")
         >>> claims.glue(n=12, gap=0.012345, shape="3 x 4")  # demo_n, demo_gap, ...
         """
-        kinds = {
-            (int, np.integer): glue_int,
-            (float, np.floating): lambda key, v: glue_number(key, v, digits),
-            str: glue_text,
-        }
-        chosen = {}
-        for (
-            name,
-            value,
-        ) in values.items():  # every value checked before any is glued
+        for name, value in values.items():
+            # every value checked before any is glued
             if isinstance(value, (bool, np.bool_)):
                 raise TypeError(
                     f"{name}: a bool is no number to glue; glue the words"
                     " with book.glue_text"
                 )
-            chosen[name] = next(
-                (f for types, f in kinds.items() if isinstance(value, types)),
-                None,
-            )
-            if chosen[name] is None:
+            if not isinstance(
+                value, (int, np.integer, float, np.floating, str)
+            ):
                 raise TypeError(
                     f"{name}: glue takes an int, a float or a str, got"
                     f" {type(value).__name__}"
                 )
         for name, value in values.items():
-            chosen[name](f"{self.prefix}_{name}", value)
+            _glue_value(f"{self.prefix}_{name}", value, digits)
 
     def _glue(self, numbers: dict, glue) -> None:
         if isinstance(glue, str):
@@ -745,15 +747,7 @@ class Claims:
         for name, d in digits.items():
             if name not in numbers:
                 raise ValueError(f"glue names {name!r}, which is not a number")
-            value, key = numbers[name], f"{self.prefix}_{name}"
-            if isinstance(value, (int, np.integer)) and not isinstance(
-                value, (bool, np.bool_)
-            ):
-                glue_int(key, value)
-            elif isinstance(value, (float, np.floating)):
-                glue_number(key, value, d)
-            else:
-                glue_text(key, _number_text(value))
+            _glue_value(f"{self.prefix}_{name}", numbers[name], d)
 
     # -- the ledger ------------------------------------------------------------------------
     @property
